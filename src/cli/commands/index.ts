@@ -1,0 +1,5 @@
+/** Every command of the `switchyard` binary, in the order `switchyard --help` lists them. */
+import type { AnyCommand } from '../framework.js';
+import { versionCommand } from './version.js';
+
+export const commands: AnyCommand[] = [versionCommand];

@@ -1,5 +1,6 @@
 /** Every command of the `switchyard` binary, in the order `switchyard --help` lists them. */
 import type { AnyCommand } from '../framework.js';
 import { versionCommand } from './version.js';
+import { workerSimCommand } from './worker-sim.js';
 
-export const commands: AnyCommand[] = [versionCommand];
+export const commands: AnyCommand[] = [workerSimCommand, versionCommand];

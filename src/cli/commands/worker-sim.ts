@@ -55,7 +55,7 @@ export const workerSimCommand = defineCommand({
       model: flags.model,
       host: flags.host,
       port: flags.port,
-      gpu: flags.gpu as GpuType,
+      gpu: flags.gpu,
       arch: flags.arch,
       tensorParallelSize: flags.tensorParallelSize,
       blockSize: flags.blockSize,

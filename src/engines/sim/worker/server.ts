@@ -8,9 +8,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Registry } from 'prom-client';
 import { type Clock, Rng, ScaledClock, SwitchyardError } from '../../../core/index.js';
 import { KvEventPublisher, type KvEventEncoding } from '../../../kvevents/index.js';
+import { createMetricsRegistry } from '../../../observability/index.js';
 import { readJsonBody, sendError, sendJson } from '../../../openai/index.js';
 import { buildEngineConfig, EngineCore, EngineRunner, type EngineOptions } from '../model/index.js';
 import { ChatTemplate, simTokenizer } from '../text/index.js';
@@ -45,7 +45,7 @@ export interface SimWorkerOptions extends EngineOptions {
 }
 
 export class SimWorker {
-  readonly registry = new Registry();
+  readonly metrics = createMetricsRegistry();
   readonly core: EngineCore;
   readonly runner: EngineRunner;
   private faults: Faults;
@@ -70,7 +70,7 @@ export class SimWorker {
       preempted: () => metrics?.preempted(),
       prefixLookup: (q, h) => metrics?.prefixLookup(q, h),
     });
-    metrics = new VllmMetrics(this.registry, { model: options.model, blockSize: compiled.config.blockSize, numGpuBlocks: compiled.config.numGpuBlocks, gpu: compiled.gpu, enablePrefixCaching: compiled.config.enablePrefixCaching }, () => this.core);
+    metrics = new VllmMetrics(this.metrics, { model: options.model, blockSize: compiled.config.blockSize, numGpuBlocks: compiled.config.numGpuBlocks, gpu: compiled.gpu, enablePrefixCaching: compiled.config.enablePrefixCaching }, () => this.core);
     this.runner = new EngineRunner(this.core, clock, {
       onKvEvents: (events, ts) => this.publisher?.publish({ ts, events }),
     });
@@ -153,8 +153,8 @@ export class SimWorker {
       if (path === '/health') return this.ready() ? void res.writeHead(200).end() : sendJson(res, 503, { status: 'loading', simulated: true });
       if (path === '/v1/models') return sendJson(res, 200, this.models());
       if (path === '/metrics') {
-        const text = await this.registry.metrics();
-        res.writeHead(200, { 'content-type': this.registry.contentType });
+        const text = await this.metrics.render();
+        res.writeHead(200, { 'content-type': this.metrics.contentType });
         return void res.end(text);
       }
       if (path === '/sim/faults') return sendJson(res, 200, this.faults);

@@ -3,7 +3,8 @@
  * the engine model's observer hooks. Latencies are in seconds of engine time (simulated time:
  * with --speedup X they are X times the wall-clock durations).
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
+import type { MetricsRegistry } from '../../../observability/index.js';
 import type { EngineCore, EngineObserver, FinishedRequest } from '../model/index.js';
 
 const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0];
@@ -34,33 +35,31 @@ export class VllmMetrics implements EngineObserver {
   private readonly promptTokens: Counter<'model_name' | 'engine'>;
   private readonly generationTokens: Counter<'model_name' | 'engine'>;
 
-  constructor(registry: Registry, info: VllmMetricsInfo, getCore: () => EngineCore) {
+  constructor(m: MetricsRegistry, info: VllmMetricsInfo, getCore: () => EngineCore) {
     this.labels = { model_name: info.model, engine: '0' };
     const labelNames = ['model_name', 'engine'] as const;
-    const reg = [registry];
     const L = this.labels;
-    new Gauge({ name: 'vllm:num_requests_running', help: 'Number of requests in model execution batches.', labelNames, registers: reg, collect() { this.set(L, getCore().getStats().running); } });
-    new Gauge({ name: 'vllm:num_requests_waiting', help: 'Number of requests waiting to be processed.', labelNames, registers: reg, collect() { this.set(L, getCore().getStats().waiting); } });
-    new Gauge({ name: 'vllm:kv_cache_usage_perc', help: 'KV-cache usage. 1 means 100 percent usage.', labelNames, registers: reg, collect() { this.set(L, getCore().getStats().kvUsage); } });
-    new Gauge({
+    m.gauge({ name: 'vllm:num_requests_running', help: 'Number of requests in model execution batches.', labelNames, collect() { this.set(L, getCore().getStats().running); } });
+    m.gauge({ name: 'vllm:num_requests_waiting', help: 'Number of requests waiting to be processed.', labelNames, collect() { this.set(L, getCore().getStats().waiting); } });
+    m.gauge({ name: 'vllm:kv_cache_usage_perc', help: 'KV-cache usage. 1 means 100 percent usage.', labelNames, collect() { this.set(L, getCore().getStats().kvUsage); } });
+    m.gauge({
       name: 'vllm:cache_config_info',
       help: 'Information of the LLMEngine CacheConfig',
       labelNames: ['model_name', 'engine', 'block_size', 'num_gpu_blocks', 'enable_prefix_caching', 'gpu_memory_utilization', 'cache_dtype'],
-      registers: reg,
     }).set({ ...L, block_size: String(info.blockSize), num_gpu_blocks: String(info.numGpuBlocks), enable_prefix_caching: String(info.enablePrefixCaching), gpu_memory_utilization: '0.9', cache_dtype: 'auto' }, 1);
-    new Gauge({ name: 'switchyard_sim_info', help: 'This engine is the Switchyard SIMULATOR (no real model, no GPU).', labelNames: ['model_name', 'gpu', 'simulated'], registers: reg }).set({ model_name: info.model, gpu: info.gpu, simulated: 'true' }, 1);
-    this.prefixQueries = new Counter({ name: 'vllm:prefix_cache_queries_total', help: 'Prefix cache queries, in terms of number of queried tokens.', labelNames, registers: reg });
-    this.prefixHits = new Counter({ name: 'vllm:prefix_cache_hits_total', help: 'Prefix cache hits, in terms of number of cached tokens.', labelNames, registers: reg });
-    this.preemptions = new Counter({ name: 'vllm:num_preemptions_total', help: 'Cumulative number of preemption from the engine.', labelNames, registers: reg });
-    this.promptTokens = new Counter({ name: 'vllm:prompt_tokens_total', help: 'Number of prefill tokens processed.', labelNames, registers: reg });
-    this.generationTokens = new Counter({ name: 'vllm:generation_tokens_total', help: 'Number of generation tokens processed.', labelNames, registers: reg });
-    this.success = new Counter({ name: 'vllm:request_success_total', help: 'Count of successfully processed requests.', labelNames: ['model_name', 'engine', 'finished_reason'], registers: reg });
-    this.ttft = new Histogram({ name: 'vllm:time_to_first_token_seconds', help: 'Histogram of time to first token in seconds.', labelNames, buckets: TTFT_BUCKETS, registers: reg });
-    this.itl = new Histogram({ name: 'vllm:inter_token_latency_seconds', help: 'Histogram of inter-token latency in seconds.', labelNames, buckets: ITL_BUCKETS, registers: reg });
-    this.e2e = new Histogram({ name: 'vllm:e2e_request_latency_seconds', help: 'Histogram of e2e request latency in seconds.', labelNames, buckets: E2E_BUCKETS, registers: reg });
-    this.queue = new Histogram({ name: 'vllm:request_queue_time_seconds', help: 'Histogram of time spent in WAITING phase for request.', labelNames, buckets: E2E_BUCKETS, registers: reg });
-    this.promptHist = new Histogram({ name: 'vllm:request_prompt_tokens', help: 'Number of prefill tokens processed.', labelNames, buckets: TOKEN_BUCKETS, registers: reg });
-    this.genHist = new Histogram({ name: 'vllm:request_generation_tokens', help: 'Number of generation tokens processed.', labelNames, buckets: TOKEN_BUCKETS, registers: reg });
+    m.gauge({ name: 'switchyard_sim_info', help: 'This engine is the Switchyard SIMULATOR (no real model, no GPU).', labelNames: ['model_name', 'gpu', 'simulated'] }).set({ model_name: info.model, gpu: info.gpu, simulated: 'true' }, 1);
+    this.prefixQueries = m.counter({ name: 'vllm:prefix_cache_queries_total', help: 'Prefix cache queries, in terms of number of queried tokens.', labelNames });
+    this.prefixHits = m.counter({ name: 'vllm:prefix_cache_hits_total', help: 'Prefix cache hits, in terms of number of cached tokens.', labelNames });
+    this.preemptions = m.counter({ name: 'vllm:num_preemptions_total', help: 'Cumulative number of preemption from the engine.', labelNames });
+    this.promptTokens = m.counter({ name: 'vllm:prompt_tokens_total', help: 'Number of prefill tokens processed.', labelNames });
+    this.generationTokens = m.counter({ name: 'vllm:generation_tokens_total', help: 'Number of generation tokens processed.', labelNames });
+    this.success = m.counter({ name: 'vllm:request_success_total', help: 'Count of successfully processed requests.', labelNames: ['model_name', 'engine', 'finished_reason'] });
+    this.ttft = m.histogram({ name: 'vllm:time_to_first_token_seconds', help: 'Histogram of time to first token in seconds.', labelNames, buckets: TTFT_BUCKETS });
+    this.itl = m.histogram({ name: 'vllm:inter_token_latency_seconds', help: 'Histogram of inter-token latency in seconds.', labelNames, buckets: ITL_BUCKETS });
+    this.e2e = m.histogram({ name: 'vllm:e2e_request_latency_seconds', help: 'Histogram of e2e request latency in seconds.', labelNames, buckets: E2E_BUCKETS });
+    this.queue = m.histogram({ name: 'vllm:request_queue_time_seconds', help: 'Histogram of time spent in WAITING phase for request.', labelNames, buckets: E2E_BUCKETS });
+    this.promptHist = m.histogram({ name: 'vllm:request_prompt_tokens', help: 'Number of prefill tokens processed.', labelNames, buckets: TOKEN_BUCKETS });
+    this.genHist = m.histogram({ name: 'vllm:request_generation_tokens', help: 'Number of generation tokens processed.', labelNames, buckets: TOKEN_BUCKETS });
   }
 
   firstToken(_id: string, ttftMs: number): void {

@@ -22,6 +22,9 @@ export const FaultsSchema = z.strictObject({
 });
 
 export type Faults = z.infer<typeof FaultsSchema>;
+
+/** A run-time change (PUT /sim/faults): only the fields sent, validated, no defaults filled in. */
+export const FaultsPatchSchema = z.strictObject(Object.fromEntries(Object.entries(FaultsSchema.shape).map(([k, v]) => [k, v.removeDefault().optional()])) as { [K in keyof typeof FaultsSchema.shape]: z.ZodOptional<ReturnType<(typeof FaultsSchema.shape)[K]['removeDefault']>> });
 export type FaultsInput = z.input<typeof FaultsSchema>;
 
 export const NO_FAULTS: Faults = FaultsSchema.parse({});

@@ -14,7 +14,7 @@ import { createMetricsRegistry } from '../../../observability/index.js';
 import { readJsonBody, sendError, sendJson } from '../../../openai/index.js';
 import { buildEngineConfig, EngineCore, EngineRunner, type EngineOptions } from '../model/index.js';
 import { ChatTemplate, simTokenizer } from '../text/index.js';
-import { FaultsSchema, type Faults, type FaultsInput } from './faults.js';
+import { FaultsPatchSchema, FaultsSchema, type Faults, type FaultsInput } from './faults.js';
 import { handleChat, handleCompletion, handleEmbeddings, type HandlerContext } from './handlers.js';
 import { VllmMetrics } from './vllm-metrics.js';
 
@@ -107,6 +107,7 @@ export class SimWorker {
       w.server.once('error', reject);
       w.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
         w.server.off('error', reject);
+        w.boundPort = (w.server.address() as AddressInfo).port;
         resolve();
       });
     });
@@ -117,8 +118,9 @@ export class SimWorker {
     return w;
   }
 
+  private boundPort = 0;
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return this.boundPort;
   }
   get url(): string {
     return `http://${this.options.host ?? '127.0.0.1'}:${this.port}`;
@@ -163,7 +165,7 @@ export class SimWorker {
     }
     if (method === 'PUT' && path === '/sim/faults') {
       const body = await readJsonBody(req);
-      const parsed = FaultsSchema.partial().safeParse(body);
+      const parsed = FaultsPatchSchema.safeParse(body);
       if (!parsed.success) throw new SwitchyardError('invalid_request', `invalid faults: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
       return sendJson(res, 200, this.setFaults(parsed.data));
     }

@@ -1,0 +1,98 @@
+/**
+ * Gateway configuration (YAML). Until the control plane exists, backends come from this file:
+ * models → endpoints with labels. Everything else has defaults.
+ *
+ * ```yaml
+ * listen: { host: 127.0.0.1, port: 8080 }
+ * models:
+ *   - name: llama-3.1-8b
+ *     profile: default              # a routing profile (built-in or from `profiles`)
+ *     endpoints:
+ *       - { url: http://127.0.0.1:8001, labels: { cluster: aws-us-east, region: us-east-1, gpu: A100 } }
+ *       - { url: http://127.0.0.1:8002, labels: { cluster: onprem-rack, gpu: H100 }, weight: 2 }
+ * timeouts: { connect: 2s, firstByte: 30s, idle: 60s, total: 10m }
+ * retries: { attempts: 3, backoff: 20ms, maxBackoff: 500ms }
+ * ```
+ */
+import { z } from 'zod';
+import { loadConfig, zodDuration, zodHttpUrl } from '../config/index.js';
+import { HealthConfigSchema } from './health/index.js';
+import { LoadViewConfigSchema } from './loadview/index.js';
+import { RoutingProfilesSchema } from '../router/index.js';
+
+const EndpointSchema = z.strictObject({
+  url: zodHttpUrl(),
+  /** Stable id; defaults to the URL. */
+  id: z.string().min(1).optional(),
+  labels: z.record(z.string(), z.string()).default({}),
+  weight: z.number().positive().default(1),
+});
+
+const ModelSchema = z.strictObject({
+  name: z.string().min(1),
+  profile: z.string().min(1).default('default'),
+  endpoints: z.array(EndpointSchema).min(1),
+});
+
+export const GatewayConfigSchema = z.strictObject({
+  listen: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) }).prefault({}),
+  models: z.array(ModelSchema).default([]),
+  profiles: RoutingProfilesSchema.optional(),
+  timeouts: z
+    .strictObject({
+      /** TCP connect to an upstream. */
+      connect: zodDuration().default(2000),
+      /** Until the upstream's response headers arrive (a stalled engine is abandoned and retried). */
+      firstByte: zodDuration().default(30_000),
+      /** Longest silence between two body chunks of a response. */
+      idle: zodDuration().default(60_000),
+      /** Whole request, end to end. */
+      total: zodDuration().default(600_000),
+    })
+    .prefault({}),
+  retries: z
+    .strictObject({
+      /** Total attempts per request, the first included (1 = no retry). */
+      attempts: z.number().int().min(1).max(10).default(3),
+      backoff: zodDuration().default(20),
+      maxBackoff: zodDuration().default(500),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      maxBodyBytes: z.number().int().positive().default(16 * 1024 * 1024),
+      maxHeaderBytes: z.number().int().positive().default(32 * 1024),
+      maxHeaders: z.number().int().positive().default(100),
+    })
+    .prefault({}),
+  health: HealthConfigSchema.prefault({}),
+  loadView: LoadViewConfigSchema.prefault({}),
+  sessionHeader: z.string().default('x-session-id'),
+  drainTimeout: zodDuration().default(30_000),
+  /** Keep the last N routing decisions for GET /debug/routing. */
+  debugDecisions: z.number().int().min(0).max(10_000).default(200),
+});
+
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof GatewayConfigSchema>;
+
+export function loadGatewayConfig(source: { file: string } | { object: unknown; name?: string }): GatewayConfig {
+  return loadConfig(GatewayConfigSchema, source, {
+    crossChecks: (cfg) => {
+      const issues: { path: string; message: string }[] = [];
+      const seen = new Map<string, number>();
+      cfg.models.forEach((m, i) => {
+        const prev = seen.get(m.name);
+        if (prev !== undefined) issues.push({ path: `models[${i}].name`, message: `model '${m.name}' is already defined at models[${prev}]` });
+        seen.set(m.name, i);
+        const ids = new Set<string>();
+        m.endpoints.forEach((e, j) => {
+          const id = e.id ?? e.url;
+          if (ids.has(id)) issues.push({ path: `models[${i}].endpoints[${j}]`, message: `duplicate endpoint '${id}' for model '${m.name}'` });
+          ids.add(id);
+        });
+      });
+      return issues;
+    },
+  });
+}

@@ -1,0 +1,214 @@
+/**
+ * `switchyard gateway`: the OpenAI-compatible front door. Serves /v1/chat/completions,
+ * /v1/completions, /v1/embeddings, /v1/responses and /v1/models, plus /health, /ready, /metrics
+ * and /debug/routing. Backends come from a RoutingTable (today: the config file, reloaded on
+ * SIGHUP or file change without dropping connections).
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SwitchyardError } from '../core/index.js';
+import { createMetricsRegistry, createNullLogger, type Logger, type MetricsRegistry } from '../observability/index.js';
+import { sendError, sendJson } from '../openai/index.js';
+import { loadGatewayConfig, type GatewayConfig } from './config.js';
+import { GatewayMetrics } from './metrics.js';
+import { DecisionLog } from './ports.js';
+import { API_PATHS, proxyRequest, type ApiKind, type ProxyRuntime } from './proxy.js';
+import { createSubsystems, type Subsystems } from './subsystems.js';
+import { routesFromConfig, StaticRoutingTable, type RoutingTable } from './table.js';
+import { Upstreams } from './upstream.js';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** When set, the file is watched and reload() re-reads it. */
+  configFile?: string;
+  /** Supply a table (e.g. from the control plane) instead of the config's models. */
+  table?: RoutingTable;
+  logger?: Logger;
+  random?: () => number;
+}
+
+const ROUTES: Record<string, ApiKind> = Object.fromEntries(Object.entries(API_PATHS).map(([k, p]) => [p, k as ApiKind]));
+
+export class Gateway {
+  readonly metricsRegistry: MetricsRegistry;
+  private readonly server: Server;
+  private readonly rt: ProxyRuntime;
+  private readonly subsystems: Subsystems;
+  private config: GatewayConfig;
+  private inflight = 0;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+  private watcher: FSWatcher | null = null;
+  private readonly ownTable: StaticRoutingTable | null;
+
+  private constructor(private readonly options: GatewayOptions) {
+    this.config = options.config;
+    const logger = options.logger ?? createNullLogger('gateway');
+    this.metricsRegistry = createMetricsRegistry({ defaultMetrics: true });
+    const metrics = new GatewayMetrics(this.metricsRegistry);
+    this.ownTable = options.table ? null : StaticRoutingTable.fromConfig(options.config);
+    const table = options.table ?? this.ownTable!;
+    this.subsystems = createSubsystems(options.config, table, metrics, logger);
+    this.rt = {
+      config: options.config,
+      table,
+      router: this.subsystems.router,
+      health: this.subsystems.health,
+      load: this.subsystems.load,
+      upstreams: new Upstreams(options.config.timeouts),
+      metrics,
+      logger,
+      decisions: new DecisionLog(options.config.debugDecisions),
+      random: options.random ?? Math.random,
+    };
+    this.server = createServer({ maxHeaderSize: options.config.limits.maxHeaderBytes, keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => this.handle(req, res));
+    this.server.maxHeadersCount = options.config.limits.maxHeaders * 2;
+  }
+
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const g = new Gateway(options);
+    g.subsystems.start();
+    await new Promise<void>((resolve, reject) => {
+      g.server.once('error', reject);
+      g.server.listen(options.config.listen.port, options.config.listen.host, () => {
+        g.server.off('error', reject);
+        g.boundPort = (g.server.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+    if (options.configFile) g.watchConfig(options.configFile);
+    g.rt.logger.info({ url: g.url, models: g.rt.table.models() }, `gateway listening on ${g.url}`);
+    return g;
+  }
+
+  private boundPort = 0;
+  get port(): number {
+    return this.boundPort;
+  }
+  get url(): string {
+    return `http://${this.config.listen.host}:${this.port}`;
+  }
+  get table(): RoutingTable {
+    return this.rt.table;
+  }
+
+  /** Re-read the config file and swap the routing table; in-flight requests are untouched. */
+  reload(): void {
+    if (!this.options.configFile) return;
+    try {
+      const next = loadGatewayConfig({ file: this.options.configFile });
+      this.subsystems.setProfiles(next.profiles);
+      this.ownTable?.replace(routesFromConfig(next));
+      this.rt.logger.info({ models: this.rt.table.models() }, 'configuration reloaded');
+    } catch (e) {
+      this.rt.logger.error({ err: e }, 'configuration reload failed; keeping the previous configuration');
+    }
+  }
+
+  /** Graceful drain: stop accepting, let in-flight requests finish up to `timeoutMs`, then close. */
+  async drain(timeoutMs = this.config.drainTimeout): Promise<void> {
+    this.draining = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const idle = this.inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([idle, deadline]);
+    clearTimeout(timer);
+    this.server.closeAllConnections();
+    await closed;
+    await this.shutdownInternals();
+  }
+
+  async close(): Promise<void> {
+    this.draining = true;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.shutdownInternals();
+  }
+
+  private async shutdownInternals(): Promise<void> {
+    this.watcher?.close();
+    this.subsystems.stop();
+    await this.rt.upstreams.close();
+  }
+
+  private watchConfig(file: string): void {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.watcher = watch(file, () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => this.reload(), 100);
+      });
+    } catch (e) {
+      this.rt.logger.warn({ err: e, file }, 'cannot watch the config file; reload with SIGHUP');
+    }
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    this.inflight++;
+    res.once('close', () => {
+      if (--this.inflight === 0 && this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
+    });
+    this.route(req, res).catch((e: unknown) => {
+      if (res.headersSent) {
+        if (!res.writableEnded) res.destroy();
+        return;
+      }
+      sendError(res, e);
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.draining) res.setHeader('connection', 'close');
+    if (req.rawHeaders.length / 2 > this.config.limits.maxHeaders) {
+      req.resume();
+      throw new SwitchyardError('invalid_request', `Too many request headers (limit ${this.config.limits.maxHeaders}).`, { status: 431 });
+    }
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    const method = req.method ?? 'GET';
+    const kind = ROUTES[path];
+    if (kind && method === 'POST') {
+      if (this.draining) throw new SwitchyardError('unavailable', 'The gateway is shutting down; retry on another instance.');
+      return proxyRequest(this.rt, kind, req, res);
+    }
+    if (method === 'GET') {
+      switch (path) {
+        case '/v1/models':
+          return sendJson(res, 200, { object: 'list', data: this.rt.table.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })) });
+        case '/health':
+          return sendJson(res, 200, { status: 'ok' });
+        case '/ready': {
+          const ready = !this.draining && this.rt.table.models().some((m) => this.rt.table.route(m)!.endpoints.some((e) => this.rt.health.status(e.id).healthy));
+          return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : this.draining ? 'draining' : 'no healthy backend' });
+        }
+        case '/metrics': {
+          const text = await this.metricsRegistry.render();
+          res.writeHead(200, { 'content-type': this.metricsRegistry.contentType });
+          return void res.end(text);
+        }
+        case '/debug/routing':
+          return sendJson(res, 200, this.debugRouting());
+      }
+    }
+    if (kind || ['/v1/models', '/health', '/ready', '/metrics', '/debug/routing'].includes(path)) {
+      req.resume();
+      throw new SwitchyardError('method_not_allowed', `Method ${method} is not allowed on ${path}.`);
+    }
+    req.resume();
+    throw new SwitchyardError('not_found', `Unknown path ${path}. The gateway serves ${Object.keys(ROUTES).join(', ')} and /v1/models.`);
+  }
+
+  private debugRouting(): unknown {
+    const models: Record<string, unknown> = {};
+    for (const m of this.rt.table.models()) {
+      const route = this.rt.table.route(m)!;
+      models[m] = {
+        profile: route.profile,
+        endpoints: route.endpoints.map((e) => ({ ...e, ...this.rt.health.status(e.id), health: this.subsystems.healthDetail(e.id), load: this.rt.load.get(e.id) })),
+      };
+    }
+    return { models, recentDecisions: this.rt.decisions.recent() };
+  }
+}

@@ -1,0 +1,5 @@
+/** The gateway: the OpenAI-compatible data plane in front of many engines. */
+export { Gateway, type GatewayOptions } from './gateway.js';
+export { GatewayConfigSchema, loadGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config.js';
+export { StaticRoutingTable, routesFromConfig, type RoutingTable, type ModelRoute } from './table.js';
+export { SseRelay } from './relay.js';

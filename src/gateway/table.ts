@@ -1,0 +1,68 @@
+/**
+ * The routing table: which endpoints serve which model, and with which routing profile.
+ * The gateway reads it only through this interface. Today it comes from the config file
+ * (reloaded on SIGHUP or file change); the control plane will supply it next.
+ */
+import type { Endpoint } from '../router/index.js';
+import type { GatewayConfig } from './config.js';
+
+export interface ModelRoute {
+  readonly model: string;
+  readonly profile: string;
+  readonly endpoints: readonly Endpoint[];
+}
+
+export interface RoutingTable {
+  /** Served model names, sorted. */
+  models(): readonly string[];
+  route(model: string): ModelRoute | undefined;
+  /** Every endpoint of every model. */
+  allEndpoints(): readonly Endpoint[];
+  /** Subscribe to changes; returns an unsubscribe function. */
+  onChange(cb: () => void): () => void;
+}
+
+/** A table that can be swapped atomically (a reload replaces the whole map at once). */
+export class StaticRoutingTable implements RoutingTable {
+  private byModel = new Map<string, ModelRoute>();
+  private names: string[] = [];
+  private all: Endpoint[] = [];
+  private readonly listeners = new Set<() => void>();
+
+  constructor(routes: readonly ModelRoute[] = []) {
+    this.replace(routes);
+  }
+
+  static fromConfig(cfg: GatewayConfig): StaticRoutingTable {
+    return new StaticRoutingTable(routesFromConfig(cfg));
+  }
+
+  replace(routes: readonly ModelRoute[]): void {
+    this.byModel = new Map(routes.map((r) => [r.model, r]));
+    this.names = [...this.byModel.keys()].sort();
+    this.all = routes.flatMap((r) => r.endpoints);
+    for (const cb of this.listeners) cb();
+  }
+
+  models(): readonly string[] {
+    return this.names;
+  }
+  route(model: string): ModelRoute | undefined {
+    return this.byModel.get(model);
+  }
+  allEndpoints(): readonly Endpoint[] {
+    return this.all;
+  }
+  onChange(cb: () => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+}
+
+export function routesFromConfig(cfg: GatewayConfig): ModelRoute[] {
+  return cfg.models.map((m) => ({
+    model: m.name,
+    profile: m.profile,
+    endpoints: m.endpoints.map((e) => ({ id: e.id ?? e.url.replace(/\/+$/, ''), url: e.url.replace(/\/+$/, ''), model: m.name, labels: e.labels, weight: e.weight })),
+  }));
+}

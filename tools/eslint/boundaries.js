@@ -81,4 +81,6 @@ export const moduleBoundaries = {
   },
 };
 
-export default { rules: { 'module-boundaries': moduleBoundaries } };
+import { noCycles } from './no-cycles.js';
+
+export default { rules: { 'module-boundaries': moduleBoundaries, 'no-cycles': noCycles } };

@@ -123,12 +123,10 @@ describe('parsePrometheusText', () => {
     expect(selectSamples(parsed, 'switchyard:ttft_seconds_bucket', { le: '+Inf' })[0]!.value).toBe(1);
   });
 
-  it('parses a large scrape quickly', () => {
+  it('parses a large scrape completely (speed is tracked by bench/micro, not here)', () => {
     const page = Array.from({ length: 50 }, () => VLLM).join('');
-    const t0 = performance.now();
-    for (let i = 0; i < 20; i++) parsePrometheusText(page);
-    const perPage = (performance.now() - t0) / 20;
-    // ~1,500 samples per page; generous bound so a loaded CI machine never flakes.
-    expect(perPage).toBeLessThan(100);
+    const one = [...parsePrometheusText(VLLM).values()].reduce((s, v) => s + v.length, 0);
+    const many = [...parsePrometheusText(page).values()].reduce((s, v) => s + v.length, 0);
+    expect(many).toBe(one * 50);
   });
 });

@@ -108,12 +108,10 @@ describe('SseParser', () => {
     expect(strip(p.feed('\n'))).toEqual([{ data: 'a', event: undefined, id: undefined }]);
   });
 
-  it('parses many events in one large chunk in linear time', () => {
+  it('parses many events in one large chunk (speed is tracked by bench/micro)', () => {
     const n = 50_000;
     const text = sseData('{"x":1}').repeat(n);
-    const t0 = performance.now();
     expect(new SseParser().feed(text)).toHaveLength(n);
-    expect(performance.now() - t0).toBeLessThan(2_000);
   });
 
   it('refuses an event larger than maxEventBytes', () => {

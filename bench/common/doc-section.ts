@@ -3,25 +3,31 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export const BENCHMARKS_DOC = 'docs/benchmarks.md';
 
-const HEADER = [
+const DOC_INTRO = [
   '# Benchmarks',
   '',
-  'Numbers from the `npm run bench:*` scripts on this project\'s development machine: a shared, noisy',
-  '2-core VM. Compare ratios and medians measured in the same run, not absolute values across runs.',
+  'Numbers in this file come from the `npm run bench:*` scripts, run on the development machine named in each section: a small, shared, noisy 2-core VM. Treat absolute numbers as rough; compare ratios between rows of the same run, not across runs or machines. Each section is rewritten by its script with `--write`.',
   '',
 ].join('\n');
 
-/** Replace the section starting with `title` (up to the next `## `), or append it. */
-export function writeSection(title: string, body: string, file = BENCHMARKS_DOC): void {
-  const doc = existsSync(file) ? readFileSync(file, 'utf8') : HEADER;
-  const section = `${title}\n\n${body.trim()}\n`;
-  const start = doc.indexOf(`${title}\n`);
+/**
+ * Replace the section whose first line (`## Title`) matches `section`'s first line, up to the next
+ * `## ` heading, or append it; create the file with an intro when missing.
+ */
+export function writeSection(path: string, section: string): void {
+  const title = section.split('\n', 1)[0]!.trim();
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : DOC_INTRO;
+  const lines = current.split('\n');
+  const start = lines.findIndex((l) => l.trim() === title);
   let next: string;
   if (start < 0) {
-    next = `${doc.trimEnd()}\n\n${section}`;
+    next = `${current.replace(/\n*$/, '\n\n')}${section}`;
   } else {
-    const after = doc.indexOf('\n## ', start + title.length);
-    next = doc.slice(0, start) + section + (after < 0 ? '' : `\n${doc.slice(after + 1)}`);
+    let end = lines.findIndex((l, i) => i > start && /^## /.test(l));
+    if (end < 0) end = lines.length;
+    const before = lines.slice(0, start).join('\n');
+    const after = lines.slice(end).join('\n');
+    next = `${before.replace(/\n*$/, '\n\n')}${section.replace(/\n*$/, '\n')}${after ? `\n${after}` : ''}`;
   }
-  writeFileSync(file, next.endsWith('\n') ? next : `${next}\n`);
+  writeFileSync(path, next.endsWith('\n') ? next : `${next}\n`);
 }

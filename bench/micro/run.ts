@@ -10,7 +10,7 @@ import { parsePrometheusText } from '../../src/observability/index.js';
 import { ChatCompletionRequest, parseRequest, SseParser } from '../../src/openai/index.js';
 import { compileProfiles, Router, routerTesting } from '../../src/router/index.js';
 import { machineInfo, machineLine } from '../common/machine.js';
-import { writeSection } from '../common/doc-section.js';
+import { BENCHMARKS_DOC, writeSection } from '../common/doc-section.js';
 
 interface Row {
   name: string;
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   }
   if (args.has('--write')) {
     const table = ['| what | median | best | unit | note |', '|---|---|---|---|---|', ...rows.map((r) => `| ${r.name} | ${r.median.toFixed(3)} | ${r.best.toFixed(3)} | ${r.unit} | ${r.note} |`)].join('\n');
-    writeSection('## Micro-benchmarks (bench/micro)', `Date: ${new Date().toISOString().slice(0, 10)}. Machine: ${machineLine(m)}. Command: \`npm run bench:micro -- --write\`.\n\nEach row is timed in 15 batches (5 for the engine); best and median of the per-operation time. These numbers replace timing assertions in tests: tests check behaviour, this file tracks speed.\n\n${table}`);
+    writeSection(BENCHMARKS_DOC, `## Micro-benchmarks (bench/micro)\n\nDate: ${new Date().toISOString().slice(0, 10)}. Machine: ${machineLine(m)}. Command: \`npm run bench:micro -- --write\`.\n\nEach row is timed in 15 batches (5 for the engine); best and median of the per-operation time. These numbers replace timing assertions in tests: tests check behaviour, this file tracks speed.\n\n${table}`);
   }
 }
 

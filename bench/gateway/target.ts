@@ -1,0 +1,30 @@
+/** What a load generator needs to hit one proxy (or the upstream itself) in one mode. */
+import type { Mode } from './fixtures.js';
+
+export type TargetName = 'direct' | 'switchyard' | 'nginx' | 'portkey' | 'node-minimal';
+export const TARGETS: readonly TargetName[] = ['direct', 'switchyard', 'nginx', 'portkey', 'node-minimal'];
+
+export const TARGET_LABEL: Record<TargetName, string> = {
+  direct: 'direct to upstream',
+  switchyard: 'Switchyard gateway',
+  nginx: 'nginx proxy_pass',
+  portkey: 'Portkey gateway',
+  'node-minimal': 'reference: minimal Node proxy',
+};
+
+export interface Endpoint {
+  target: TargetName;
+  mode: Mode;
+  host: string;
+  port: number;
+  path: string;
+  /** Extra request headers (Content-Type is always application/json). */
+  headers: Record<string, string>;
+  body: string;
+  /** PIDs whose CPU time is the proxy's (empty for direct). */
+  proxyPids: number[];
+}
+
+export function endpointUrl(e: Endpoint): string {
+  return `http://${e.host}:${e.port}${e.path}`;
+}

@@ -18,6 +18,8 @@ export interface BenchOptions {
   maxNumSeqs: number;
   /** Checkout whose bin/switchyard.js runs the worker (default: this repository). */
   workerRoot: string | null;
+  /** Re-render a previous `--json` output instead of measuring. */
+  fromJson: string | null;
   json: boolean;
   write: boolean;
   help: boolean;
@@ -39,6 +41,8 @@ Flags:
   --max-tokens <n>      max_tokens per request (default 128)
   --max-num-seqs <n>    worker --max-num-seqs (default 1024)
   --worker-root <dir>   run the worker from another checkout's bin/switchyard.js (default: this one)
+  --from-json <file>    do not measure: re-render the table, paragraph and (with --write) the docs
+                        section from a file saved from --json
   --json                print one JSON object on stdout and nothing else (use npm run -s)
   --write               rewrite the "## Simulated worker (bench/sim)" section of docs/benchmarks.md
   -h, --help            show this help
@@ -73,6 +77,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'max-tokens': { type: 'string', default: '128' },
       'max-num-seqs': { type: 'string', default: '1024' },
       'worker-root': { type: 'string' },
+      'from-json': { type: 'string' },
       json: { type: 'boolean', default: false },
       write: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -94,6 +99,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     maxTokens: positiveInt('max-tokens', values['max-tokens']),
     maxNumSeqs: positiveInt('max-num-seqs', values['max-num-seqs']),
     workerRoot: values['worker-root'] ?? null,
+    fromJson: values['from-json'] ?? null,
     json: values.json,
     write: values.write,
     help: values.help,

@@ -3,6 +3,7 @@
  * every stream is producing tokens, then a measured window with client-side counters, /proc CPU
  * readings and /sim/stats deltas.
  */
+import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { type StampedStats, StatsReader } from './engine.js';
 import { ClosedLoopLoad } from './load.js';
@@ -63,6 +64,7 @@ export async function measurePoint(o: PointOptions): Promise<PointResult> {
   const worker = await spawnWorker({ speedup: o.speedup, maxNumSeqs: o.maxNumSeqs, model: o.model, root: o.workerRoot ?? undefined });
   const load = new ClosedLoopLoad({ url: worker.url, model: o.model, concurrency: o.concurrency, maxTokens: o.maxTokens });
   const reader = new StatsReader(worker.url);
+  let keepLog = true;
   try {
     // Open the stats connection before the N streams connect, so it is not queued behind them.
     await reader.read();
@@ -128,7 +130,6 @@ export async function measurePoint(o: PointOptions): Promise<PointResult> {
         peakRssMiB: rss.peak,
         statsLatencyMs: { p50: percentile(engineSamples.map((s) => s.latencyMs), 50), max: Math.max(...engineSamples.map((s) => s.latencyMs)) },
         exited: worker.exited(),
-        logPath: worker.logPath,
       },
       engine: summarizeEngine(s0, s1, engineSamples),
       host: {
@@ -140,10 +141,14 @@ export async function measurePoint(o: PointOptions): Promise<PointResult> {
     o.log(
       `speedup ${o.speedup}: ${Math.round(result.client.outputTokPerS)} tok/s, worker CPU ${Math.round(workerCpuPct)}% (main thread on-CPU ${Math.round(result.worker.mainThreadCpuPct)}% + waiting ${Math.round(result.worker.mainThreadWaitPct)}%), client CPU ${Math.round(clientCpuPct)}%, errors ${result.client.errorsTotal}`,
     );
+    keepLog = result.client.errorsTotal > 0;
+    if (keepLog) o.log(`speedup ${o.speedup}: worker log kept at ${worker.logPath}`);
     return result;
   } finally {
     await load.stop();
     await reader.close();
     await worker.stop();
+    // The worker's stderr log is only kept when something went wrong (its path is in the error).
+    if (!keepLog) rmSync(worker.logPath, { force: true });
   }
 }

@@ -49,7 +49,6 @@ export interface PointResult {
     /** Round-trip of GET /sim/stats during the window: how long the event loop takes to answer. */
     statsLatencyMs: { p50: number; max: number };
     exited: string | null;
-    logPath: string;
   };
   engine: {
     genTokPerS: number;

@@ -17,10 +17,12 @@ export class GatewayMetrics {
   readonly upstreamErrors: Counter<'backend' | 'kind'>;
   readonly retries: Counter<'model' | 'reason'>;
   readonly circuit: Gauge<'backend'>;
-  readonly inflight: Gauge<'backend'>;
   readonly decisions: Counter<'model' | 'profile' | 'outcome'>;
   readonly pluginDuration: Histogram<'plugin'>;
   readonly clientDisconnects: Counter<'model'>;
+
+  /** Where in-flight counts come from; set by the subsystems once the load view exists. */
+  inflightSource: () => Iterable<readonly [string, number]> = () => [];
 
   constructor(m: MetricsRegistry) {
     this.requests = m.counter({ name: 'switchyard_requests_total', help: 'Requests by model, backend and HTTP status.', labelNames: ['model', 'backend', 'status'] });
@@ -33,7 +35,16 @@ export class GatewayMetrics {
     this.upstreamErrors = m.counter({ name: 'switchyard_upstream_errors_total', help: 'Failed upstream attempts by kind (connect, reset, timeout, 5xx, 429).', labelNames: ['backend', 'kind'] });
     this.retries = m.counter({ name: 'switchyard_retries_total', help: 'Requests retried on another backend, by the failure that caused it.', labelNames: ['model', 'reason'] });
     this.circuit = m.gauge({ name: 'switchyard_upstream_circuit_state', help: 'Circuit state per backend: 0 closed, 1 half-open, 2 open (or ejected/unhealthy).', labelNames: ['backend'] });
-    this.inflight = m.gauge({ name: 'switchyard_upstream_inflight_requests', help: 'Requests in flight per backend.', labelNames: ['backend'] });
+    const inflight = (): Iterable<readonly [string, number]> => this.inflightSource();
+    m.gauge({
+      name: 'switchyard_upstream_inflight_requests',
+      help: 'Requests in flight per backend (read from the load view at scrape time).',
+      labelNames: ['backend'],
+      collect() {
+        this.reset();
+        for (const [backend, n] of inflight()) this.set({ backend }, n);
+      },
+    });
     this.decisions = m.counter({ name: 'switchyard_routing_decisions_total', help: 'Routing decisions by model, profile and outcome (picked or none).', labelNames: ['model', 'profile', 'outcome'] });
     this.pluginDuration = m.histogram({ name: 'switchyard_routing_plugin_duration_seconds', help: 'Time spent in each routing plugin call.', labelNames: ['plugin'], buckets: PLUGIN_BUCKETS });
     this.clientDisconnects = m.counter({ name: 'switchyard_client_disconnects_total', help: 'Requests whose client went away before the response ended.', labelNames: ['model'] });

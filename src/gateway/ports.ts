@@ -3,11 +3,29 @@
  * composition (gateway.ts) adapts the real router, HealthPool and LoadView to these, which keeps
  * the proxy's attempt loop independent of their internals and easy to test.
  */
+import type { Logger } from '../observability/index.js';
 import type { Decision, EndpointLoad, EndpointView, RoutingContext } from '../router/index.js';
-import type { FailureKind } from './upstream.js';
+import type { GatewayConfig } from './config.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { RoutingTable } from './table.js';
+import type { FailureKind, Upstreams } from './upstream.js';
+
+/** Everything the request path uses, assembled once by the Gateway. */
+export interface ProxyRuntime {
+  config: GatewayConfig;
+  table: RoutingTable;
+  router: RouterPort;
+  health: HealthPort;
+  load: LoadPort;
+  upstreams: Upstreams;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  decisions: DecisionLog;
+  random: () => number;
+}
 
 export interface RouterPort {
-  route(profile: string, ctx: RoutingContext, endpoints: readonly EndpointView[], debug: boolean): Decision;
+  route(profile: string, ctx: RoutingContext, endpoints: readonly EndpointView[], options: { debug?: boolean; panic?: boolean }): Decision;
   /** Known profile names (built-in and configured). */
   hasProfile(name: string): boolean;
 }
@@ -27,16 +45,18 @@ export interface LoadPort {
   get(endpointId: string): EndpointLoad;
 }
 
-/** Ring buffer of recent routing decisions for GET /debug/routing. */
+/** Ring buffer of recent routing decisions for GET /debug/routing (O(1) per add). */
 export class DecisionLog {
   private readonly items: unknown[] = [];
+  private next = 0;
   constructor(private readonly capacity: number) {}
   add(entry: unknown): void {
     if (this.capacity === 0) return;
-    if (this.items.length >= this.capacity) this.items.shift();
-    this.items.push(entry);
+    this.items[this.next] = entry;
+    this.next = (this.next + 1) % this.capacity;
   }
+  /** Oldest first. */
   recent(): readonly unknown[] {
-    return this.items;
+    return this.items.length < this.capacity ? this.items.slice() : [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
   }
 }

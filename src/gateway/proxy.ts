@@ -10,55 +10,25 @@
  * Non-streaming responses are buffered whole before commit, so a failure mid-body is retried too.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { newId, SwitchyardError } from '../core/index.js';
-import type { Logger } from '../observability/index.js';
-import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest, parseJsonBody, parseRequest, readBody, ResponsesRequest, sseErrorEvent } from '../openai/index.js';
-import type { EndpointView, RouteRequest } from '../router/index.js';
-import type { GatewayConfig } from './config.js';
-import type { GatewayMetrics } from './metrics.js';
-import type { DecisionLog, HealthPort, LoadPort, RouterPort } from './ports.js';
-import { SseRelay, parseUsage, type StreamUsage } from './relay.js';
-import type { ModelRoute, RoutingTable } from './table.js';
-import { classifyError, isAbort, type FailureKind, type Upstreams } from './upstream.js';
+import { SwitchyardError } from '../core/index.js';
+import type { EndpointView } from '../router/index.js';
+import { API_PATHS, readInbound, type ApiKind, type Inbound } from './inbound.js';
+import type { ProxyRuntime } from './ports.js';
+import { accountUsage, header, readAll, relayStream } from './respond.js';
+import type { ModelRoute } from './table.js';
+import { classifyError, isAbort, type FailureKind } from './upstream.js';
 
-export type ApiKind = 'chat' | 'completions' | 'embeddings' | 'responses';
+export { API_PATHS, type ApiKind } from './inbound.js';
+export type { ProxyRuntime } from './ports.js';
 
-export const API_PATHS: Record<ApiKind, string> = {
-  chat: '/v1/chat/completions',
-  completions: '/v1/completions',
-  embeddings: '/v1/embeddings',
-  responses: '/v1/responses',
-};
-
-export interface ProxyRuntime {
-  config: GatewayConfig;
-  table: RoutingTable;
-  router: RouterPort;
-  health: HealthPort;
-  load: LoadPort;
-  upstreams: Upstreams;
-  metrics: GatewayMetrics;
-  logger: Logger;
-  decisions: DecisionLog;
-  random: () => number;
-}
+/** Panic routing on: a health false positive must not become an outage (ADR 6). */
+const PANIC = { panic: true } as const;
 
 const MAX_BUFFERED_RESPONSE = 64 * 1024 * 1024;
 
-interface Inbound {
-  requestId: string;
-  kind: ApiKind;
-  model: string;
-  stream: boolean;
-  stripUsage: boolean;
-  body: Buffer | string;
-  route: RouteRequest & { excluded: Set<string> };
-  t0: number;
-}
-
 /** Handle one OpenAI API request end to end. Throws SwitchyardErrors before commit. */
 export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const inbound = await prepare(rt, kind, req, res);
+  const inbound = await readInbound(kind, req, res, rt.table, rt.config.limits.maxBodyBytes);
   const ac = new AbortController();
   const onClose = (): void => {
     if (!res.writableFinished) {
@@ -75,79 +45,6 @@ export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: Incomin
     res.off('close', onClose);
     rt.metrics.duration.observe({ model: inbound.model }, (performance.now() - inbound.t0) / 1000);
   }
-}
-
-async function prepare(rt: ProxyRuntime, kind: ApiKind, req: IncomingMessage, res: ServerResponse): Promise<Inbound> {
-  const t0 = performance.now();
-  const given = req.headers['x-request-id'];
-  const requestId = typeof given === 'string' && given.length > 0 && given.length <= 200 && /^[\x21-\x7e]+$/.test(given) ? given : newId('req');
-  res.setHeader('x-request-id', requestId);
-  const raw = await readBody(req, rt.config.limits.maxBodyBytes);
-  const json = parseJsonBody(raw);
-  const parsed = validate(kind, json) as {
-    model: string;
-    stream?: boolean | null;
-    stream_options?: { include_usage?: boolean | null } | null;
-    user?: string | null;
-    messages?: { content?: unknown }[];
-    prompt?: unknown;
-  };
-  const model = parsed.model;
-  if (!rt.table.route(model)) {
-    const available = rt.table.models();
-    throw new SwitchyardError('model_not_found', `The model '${model}' does not exist or you do not have access to it. Available models: ${available.length ? available.map((m) => `'${m}'`).join(', ') : '(none)'}.`, { param: 'model' });
-  }
-  const stream = kind !== 'embeddings' && parsed.stream === true;
-  let body: Buffer | string = raw;
-  let stripUsage = false;
-  if (stream && (kind === 'chat' || kind === 'completions') && parsed.stream_options?.include_usage !== true) {
-    // The gateway needs usage for accounting: ask for it, and strip it before the client sees it.
-    const obj = json as Record<string, unknown>;
-    const so = typeof obj.stream_options === 'object' && obj.stream_options !== null ? obj.stream_options : {};
-    body = JSON.stringify({ ...obj, stream_options: { ...so, include_usage: true } });
-    stripUsage = true;
-  }
-  return {
-    requestId,
-    kind,
-    model,
-    stream,
-    stripUsage,
-    body,
-    t0,
-    route: {
-      requestId,
-      model,
-      headers: req.headers as Record<string, string | undefined>,
-      user: typeof parsed.user === 'string' ? parsed.user : undefined,
-      promptText: promptTextOf(parsed),
-      excluded: new Set<string>(),
-    },
-  };
-}
-
-function validate(kind: ApiKind, json: unknown): unknown {
-  switch (kind) {
-    case 'chat':
-      return parseRequest(ChatCompletionRequest, json);
-    case 'completions':
-      return parseRequest(CompletionRequest, json);
-    case 'embeddings':
-      return parseRequest(EmbeddingRequest, json);
-    case 'responses':
-      return parseRequest(ResponsesRequest, json);
-  }
-}
-
-function promptTextOf(p: { messages?: { content?: unknown }[]; prompt?: unknown }): string | undefined {
-  if (typeof p.prompt === 'string') return p.prompt.slice(0, 2048);
-  if (!p.messages) return undefined;
-  let s = '';
-  for (const m of p.messages) {
-    if (typeof m.content === 'string') s += m.content + '\n';
-    if (s.length >= 2048) break;
-  }
-  return s.slice(0, 2048);
 }
 
 function views(rt: ProxyRuntime, route: ModelRoute): EndpointView[] {
@@ -173,22 +70,14 @@ async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, 
     if (signal.aborted) return finishAborted(rt, inb, res, signal);
     const route = rt.table.route(inb.model);
     if (!route) throw new SwitchyardError('model_not_found', `The model '${inb.model}' was removed from the routing table.`, { param: 'model' });
-    const ctx = { now: performance.now(), random: rt.random, request: inb.route };
-    const all = views(rt, route);
-    let decision = rt.router.route(route.profile, ctx, all, false);
-    if (!decision.endpoint && all.some((e) => !e.healthy && !inb.route.excluded.has(e.id))) {
-      // Panic routing (as Envoy does): when health tracking rules out every remaining endpoint,
-      // a false positive must not become a total outage — try them anyway, and say so.
-      const panic = rt.router.route(route.profile, ctx, all.map((e) => (e.healthy ? e : { ...e, healthy: true })), false);
-      if (panic.endpoint) decision = { ...panic, reason: `panic (no healthy endpoint): ${panic.reason}` };
-    }
+    const decision = rt.router.route(route.profile, { now: performance.now(), random: rt.random, request: inb.route }, views(rt, route), PANIC);
     rt.metrics.decisions.inc({ model: inb.model, profile: decision.profile, outcome: decision.endpoint ? 'picked' : 'none' });
     for (const t of decision.timings) rt.metrics.pluginDuration.observe({ plugin: t.plugin }, t.us / 1e6);
-    rt.decisions.add({ at: new Date().toISOString(), requestId: inb.requestId, model: inb.model, attempt, profile: decision.profile, endpoint: decision.endpoint?.id ?? null, reason: decision.reason, candidates: decision.candidates, timings: decision.timings });
+    rt.decisions.add({ atMs: Date.now(), requestId: inb.requestId, model: inb.model, attempt, profile: decision.profile, endpoint: decision.endpoint?.id ?? null, reason: decision.reason, candidates: decision.candidates, timings: decision.timings });
     const ep = decision.endpoint;
     if (!ep) break;
     inb.route.excluded.add(ep.id);
-    if (!rt.health.allowRequest(ep.id) && !decision.reason.startsWith('panic')) continue;
+    if (!rt.health.allowRequest(ep.id) && !decision.panic) continue;
     const outcome = await attempt1(rt, inb, ep, `${decision.profile}; ${decision.reason}`, attempt, res, signal);
     if (outcome === null) return;
     last = outcome;
@@ -203,7 +92,6 @@ async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, 
 /** One attempt against one endpoint. Returns null when the response was committed (done). */
 async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeHeader: string, attempt: number, res: ServerResponse, signal: AbortSignal): Promise<AttemptFailure | null> {
   rt.load.begin(ep.id);
-  rt.metrics.inflight.inc({ backend: ep.id });
   let committed = false;
   try {
     const up = await rt.upstreams.request(ep.url, API_PATHS[inb.kind], {
@@ -264,7 +152,7 @@ async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeH
   } catch (e) {
     if (e instanceof SwitchyardError) throw e; // the gateway's own verdicts are final
     if (isAbort(e) || signal.aborted) {
-      if (!committed) return finishAbortedFailure(signal);
+      if (!committed) throwAbortReason(signal);
       throw e;
     }
     const c = classifyError(e);
@@ -273,72 +161,7 @@ async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeH
     return c;
   } finally {
     rt.load.end(ep.id);
-    rt.metrics.inflight.dec({ backend: ep.id });
   }
-}
-
-async function relayStream(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, body: AsyncIterable<Buffer> & { destroy(): void }, res: ServerResponse, signal: AbortSignal): Promise<void> {
-  let lastTokenAt = 0;
-  let usage: StreamUsage | null = null;
-  let upstreamError: string | null = null;
-  const relay = new SseRelay(inb.stripUsage, {
-    firstToken: (at) => {
-      lastTokenAt = at;
-      rt.metrics.ttft.observe({ model: inb.model, backend: ep.id }, (at - inb.t0) / 1000);
-    },
-    token: (at) => {
-      rt.metrics.itl.observe({ model: inb.model }, (at - lastTokenAt) / 1000);
-      lastTokenAt = at;
-    },
-    usage: (u) => (usage = u),
-    upstreamError: (m) => (upstreamError = m),
-  });
-  let status = '200';
-  try {
-    for await (const chunk of body) {
-      const out = relay.push(chunk);
-      if (out.length > 0 && !res.write(out)) await drain(res, signal);
-    }
-    const tail = relay.end();
-    if (tail && tail.length > 0) res.write(tail);
-    if (!relay.done && !upstreamError) {
-      // The upstream closed without [DONE]: tell the client the stream is incomplete.
-      res.write(sseErrorEvent(new SwitchyardError('upstream_error', 'The backend ended the stream early.')));
-      status = 'truncated';
-      rt.health.recordFailure(ep.id, 'reset');
-    } else {
-      rt.health.recordSuccess(ep.id);
-    }
-    res.end();
-  } catch (e) {
-    body.destroy();
-    if (signal.aborted) {
-      status = 'client_closed';
-      res.destroy();
-    } else {
-      const c = classifyError(e);
-      rt.health.recordFailure(ep.id, c.kind);
-      rt.metrics.upstreamErrors.inc({ backend: ep.id, kind: c.kind });
-      status = 'stream_error';
-      if (!res.writableEnded) res.end(sseErrorEvent(new SwitchyardError('upstream_error', `The backend failed mid-stream (${c.message}); the response is incomplete.`)));
-    }
-  } finally {
-    if (upstreamError) status = 'upstream_error_event';
-    rt.metrics.requests.inc({ model: inb.model, backend: ep.id, status });
-    if (usage) recordUsage(rt, inb.model, usage);
-  }
-}
-
-function accountUsage(rt: ProxyRuntime, model: string, body: Buffer): void {
-  if (body.length > 4 * 1024 * 1024) return;
-  const u = parseUsage(body.toString('utf8'));
-  if (u) recordUsage(rt, model, u);
-}
-
-function recordUsage(rt: ProxyRuntime, model: string, u: StreamUsage): void {
-  rt.metrics.inputTokens.inc({ model }, u.promptTokens);
-  if (u.completionTokens > 0) rt.metrics.outputTokens.inc({ model }, u.completionTokens);
-  if (u.cachedTokens > 0) rt.metrics.cachedTokens.inc({ model }, u.cachedTokens);
 }
 
 function notSupported(rt: ProxyRuntime, inb: Inbound, ep: EndpointView): never {
@@ -362,7 +185,7 @@ function fail(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, last: Attempt
   throw new SwitchyardError(code, `All ${tried} attempt(s) for model '${inb.model}' failed; last error: ${last.message}.`);
 }
 
-function finishAbortedFailure(signal: AbortSignal): AttemptFailure {
+function throwAbortReason(signal: AbortSignal): never {
   throw signal.reason instanceof Error ? signal.reason : new SwitchyardError('timeout', 'request aborted');
 }
 
@@ -383,26 +206,3 @@ async function backoff(rt: ProxyRuntime, attempt: number, signal: AbortSignal): 
   });
 }
 
-function drain(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (): void => { res.off('drain', done); res.off('close', done); resolve(); };
-    res.on('drain', done);
-    res.on('close', done);
-    if (signal.aborted) reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-  });
-}
-
-async function readAll(body: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of body) {
-    size += c.length;
-    if (size > limit) throw new SwitchyardError('upstream_error', `upstream response larger than ${limit} bytes`);
-    chunks.push(c);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-}
-
-function header(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}

@@ -40,6 +40,9 @@ export function createSubsystems(config: GatewayConfig, table: RoutingTable, met
   const loadView = new LoadView({ clock, staleAfter: config.loadView.staleAfter ?? 3 * config.loadView.interval, ids: ids() });
   const scraper = config.loadView.scrape ? new Scraper({ clock, loadView, config: config.loadView, endpoints: targets() }) : null;
   const checker = new ActiveHealthChecker({ clock, target: pool, config: config.health.active, endpoints: targets() });
+  metrics.inflightSource = function* () {
+    for (const id of loadView.ids()) yield [id, loadView.get(id).inFlight] as const;
+  };
 
   const circuitCode = (s: HealthState): number => (s.inService ? CIRCUIT_STATE_CODE[s.circuit] : Math.max(2, CIRCUIT_STATE_CODE[s.circuit]));
   for (const id of pool.ids()) metrics.circuit.set({ backend: id }, 0);

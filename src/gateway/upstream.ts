@@ -14,7 +14,7 @@ export interface UpstreamTimeouts {
 
 export class Upstreams {
   readonly agent: Agent;
-  constructor(private readonly timeouts: UpstreamTimeouts) {
+  constructor(timeouts: UpstreamTimeouts) {
     this.agent = new Agent({
       connect: { timeout: timeouts.connect },
       keepAliveTimeout: 30_000,
@@ -33,8 +33,6 @@ export class Upstreams {
       headers: opts.headers,
       body: opts.body,
       signal: opts.signal,
-      headersTimeout: this.timeouts.firstByte,
-      bodyTimeout: this.timeouts.idle,
     });
   }
 

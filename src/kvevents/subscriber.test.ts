@@ -1,6 +1,6 @@
 /** KvEventSubscriber against the real publisher (and raw sockets for hostile cases) over TCP loopback. */
 import * as zmq from 'zeromq';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SwitchyardError } from '../core/index.js';
 import { encodeKvEventBatch } from './codec.js';
 import { KvEventPublisher } from './publisher.js';
@@ -9,23 +9,9 @@ import { KvEventSubscriber } from './subscriber.js';
 import type { KvEventGap, KvEventSubscriberOptions } from './subscriber.js';
 import type { KvEventBatch } from './types.js';
 import { encodeSeq } from './wire.js';
+import { useCleanup, waitFor } from './test-support.js';
 
-const closers: Array<{ close(): unknown }> = [];
-function track<T extends { close(): unknown }>(x: T): T {
-  closers.push(x);
-  return x;
-}
-afterEach(async () => {
-  await Promise.allSettled(closers.splice(0).map(async (c) => c.close()));
-});
-
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise<void>((resolve) => setTimeout(resolve, 3));
-  }
-}
+const track = useCleanup();
 
 const batch = (i: number): KvEventBatch => ({ ts: 1000 + i, events: [{ type: 'BlockRemoved', blockHashes: [BigInt(i)], medium: 'GPU' }] });
 const probe = (): KvEventBatch => ({ ts: 0.5, events: [] });

@@ -93,6 +93,21 @@ describe('CompiledProfile.route', () => {
     expect(p.stats()).toMatchObject({ routed: 0, unrouted: 1 });
   });
 
+  it('panic option: with no healthy untried endpoint, routes among unhealthy untried ones and says so', () => {
+    const log: Log = [];
+    const p = new CompiledProfile({ name: 't', picker: picker(log) });
+    const eps = [makeEndpoint('a', { healthy: false }), makeEndpoint('b', { healthy: false }), makeEndpoint('c')];
+    const d = p.route(makeContext({ excluded: ['c', 'a'] }), eps, { panic: true });
+    expect(d.endpoint?.id).toBe('b');
+    expect(d.panic).toBe(true);
+    expect(d.reason).toMatch(/^panic \(no healthy untried endpoint \(2 unhealthy, 1 already tried\)\): /);
+    // Off by default, and never used while a healthy candidate exists.
+    expect(p.route(makeContext({ excluded: ['c'] }), eps)).toMatchObject({ endpoint: null, panic: false });
+    expect(p.route(makeContext(), eps, { panic: true })).toMatchObject({ endpoint: { id: 'c' }, panic: false });
+    // Nothing untried at all: still no endpoint.
+    expect(p.route(makeContext({ excluded: ['a', 'b', 'c'] }), eps, { panic: true }).endpoint).toBeNull();
+  });
+
   it('names the filter that removed the last candidates and stops there', () => {
     const log: Log = [];
     const p = new CompiledProfile({

@@ -38,6 +38,13 @@ import type { Decision, EndpointView, Filter, Picker, PluginHooks, RoutingContex
 export interface RouteOptions {
   /** Fill Decision.scores[].parts with every scorer's (clamped) output. Off on the hot path. */
   readonly debug?: boolean;
+  /**
+   * Panic routing (as Envoy does): when the pre-filter leaves no healthy untried endpoint but
+   * unhealthy untried ones exist, route among those instead, with `Decision.panic` set and the
+   * reason prefixed `panic (...)`. A health false positive then costs one slow request, not an
+   * outage. Off by default.
+   */
+  readonly panic?: boolean;
 }
 
 export interface ScorerSlot {
@@ -119,14 +126,23 @@ export class CompiledProfile {
     const excluded = ctx.request.excluded;
     const anyExcluded = excluded.size > 0;
     let cands: EndpointView[] = [];
+    let sick: EndpointView[] | undefined;
     let unhealthy = 0;
     let tried = 0;
     for (const e of endpoints) {
-      if (e.healthy === false) unhealthy++;
-      else if (anyExcluded && excluded.has(e.id)) tried++;
+      if (e.healthy === false) {
+        unhealthy++;
+        if (!(anyExcluded && excluded.has(e.id))) (sick ??= []).push(e);
+      } else if (anyExcluded && excluded.has(e.id)) tried++;
       else cands.push(e);
     }
-    if (cands.length === 0) return this.none(emptyReason(endpoints.length, unhealthy, tried), timings);
+    let panic: string | undefined;
+    if (cands.length === 0) {
+      const why = emptyReason(endpoints.length, unhealthy, tried);
+      if (options?.panic !== true || sick === undefined) return this.none(why, timings);
+      cands = sick;
+      panic = `panic (${why})`;
+    }
 
     // Chained timestamps: one clock read per plugin call (reads cost ~0.1 µs on some VMs).
     let t = performance.now();
@@ -176,7 +192,8 @@ export class CompiledProfile {
 
     const picker = this.picker;
     const picked = picker.pick(ctx, scored);
-    const reason = picked === undefined ? `${picker.name} picked nothing` : this.reason(ctx, scored, picked);
+    let reason = picked === undefined ? `${picker.name} picked nothing` : this.reason(ctx, scored, picked);
+    if (panic !== undefined) reason = `${panic}: ${reason}`;
     let t1 = performance.now();
     timings.push({ plugin: picker.name, us: (t1 - t) * 1000 });
     t = t1;
@@ -190,7 +207,7 @@ export class CompiledProfile {
       t = t1;
     }
     this.routed++;
-    return decision(picked.endpoint, this.name, reason, scored, parts, timings);
+    return decision(picked.endpoint, this.name, reason, scored, parts, timings, panic !== undefined);
   }
 
   /** Broadcast onEndpointGone: the endpoint became unhealthy or was removed. */
@@ -267,6 +284,7 @@ class RouteDecision implements Decision {
     private readonly scored: readonly ScoredEndpoint[],
     private readonly parts: readonly Record<string, number>[] | undefined,
     readonly timings: readonly Timing[],
+    readonly panic: boolean,
   ) {}
 
   get candidates(): number {
@@ -287,8 +305,8 @@ class RouteDecision implements Decision {
   }
 
   toJSON(): Decision {
-    const { endpoint, profile, reason, candidates, scores, timings } = this;
-    return { endpoint, profile, reason, candidates, scores, timings };
+    const { endpoint, profile, reason, candidates, scores, timings, panic } = this;
+    return { endpoint, profile, reason, candidates, scores, timings, panic };
   }
 }
 
@@ -299,8 +317,9 @@ function decision(
   scored: readonly ScoredEndpoint[],
   parts: readonly Record<string, number>[] | undefined,
   timings: readonly Timing[],
+  panic = false,
 ): Decision {
-  return new RouteDecision(endpoint, profile, reason, scored, parts, timings);
+  return new RouteDecision(endpoint, profile, reason, scored, parts, timings, panic);
 }
 
 /** Route one request with one profile (same as profile.route). */

@@ -132,4 +132,6 @@ export interface Decision {
   readonly scores: readonly { endpointId: string; total: number; parts: Readonly<Record<string, number>> }[];
   /** Time spent in each plugin call, in microseconds. */
   readonly timings: readonly { plugin: string; us: number }[];
+  /** Picked from unhealthy endpoints because no healthy untried one was left (RouteOptions.panic). */
+  readonly panic: boolean;
 }

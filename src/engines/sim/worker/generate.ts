@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { openAIId } from '../../../core/index.js';
+import { SSE_DONE } from '../../../openai/index.js';
 import type { EngineRunner, FinishedRequest, FinishReason } from '../model/index.js';
 import { generateSequence, type Tokenizer } from '../text/index.js';
 import type { Faults } from './faults.js';
@@ -92,7 +93,7 @@ export function runGeneration(spec: GenerationSpec, deps: GenerationDeps, req: I
         if (tail) writeDelta(tail, null);
         writeDelta('', r.finishReason);
         if (spec.includeUsage) res.write(`data: ${chunkHead.slice(0, chunkHead.length - '{"index":0,'.length)}],"usage":${JSON.stringify(usage)}}\n\n`);
-        res.end('data: [DONE]\n\n');
+        res.end(SSE_DONE);
       } else {
         text += tail;
         const full = spec.echoText + text;

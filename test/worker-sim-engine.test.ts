@@ -67,14 +67,27 @@ describe('prefix caching is observable', () => {
     const metrics = async () => (await fetch(`${worker.url}/metrics`)).text();
     const hits0 = metricValue(await metrics(), 'vllm:prefix_cache_hits_total');
 
+    // The prefill work the engine does (deterministic): the repeat computes only the uncached tail.
+    const computed = async () => ((await (await fetch(`${worker.url}/sim/stats`)).json()) as { promptTokens: number }).promptTokens;
+    const c0 = await computed();
     const first = await streamTtftMs(client, prompt);
+    const c1 = await computed();
     const second = await streamTtftMs(client, prompt);
-    expect(second).toBeLessThan(first);
-
+    const c2 = await computed();
+    expect(c1 - c0).toBe(2000);
+    expect(c2 - c1).toBe(2000 - 1984);
     const hits1 = metricValue(await metrics(), 'vllm:prefix_cache_hits_total');
     expect((Number.isNaN(hits0) ? 0 : hits0) + Math.floor(1999 / 16) * 16).toBe(hits1);
+    // And the client sees it: the repeat's TTFT is lower. Wall-clock TTFT on a loaded test machine
+    // can be blurred by a stall, so a blurred pair is re-measured with fresh prompts (up to 3 pairs).
+    let pairs = [[first, second]];
+    for (let k = 1; k < 3 && pairs.every(([a, b]) => b! >= a!); k++) {
+      const p = prompt.map((t) => t + k);
+      pairs = [...pairs, [await streamTtftMs(client, p), await streamTtftMs(client, p)]];
+    }
+    expect(pairs.some(([a, b]) => b! < a!), `TTFT pairs (first, repeat) ms: ${JSON.stringify(pairs)}`).toBe(true);
 
-    // Engine-side TTFT (simulated seconds) confirms the gap without wall-clock noise.
+    // The engine's own counter of prefix-cache hits agrees.
     const stats = (await (await fetch(`${worker.url}/sim/stats`)).json()) as { prefixHitTokens: number };
     expect(stats.prefixHitTokens).toBeGreaterThanOrEqual(1984);
 

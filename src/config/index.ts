@@ -5,8 +5,9 @@
  * `loadConfig(schema, { file })`. Use `.default(v)` for leaf defaults and `.prefault({})` for
  * nested sections whose fields all have defaults. Errors are ConfigErrors listing every issue.
  */
-export { loadConfig } from './load.js';
-export type { ConfigSource, LoadConfigOptions } from './load.js';
+export { loadConfig, validateConfig, parseYamlDocuments } from './load.js';
+export type { ConfigSource, LoadConfigOptions, ParsedDocument } from './load.js';
+export type { Locator } from './locate.js';
 export { ConfigError, formatConfigIssue } from './errors.js';
 export type { ConfigIssue } from './errors.js';
 export { formatZodIssues, zodErrorMap, zodParseOptions } from './zod-format.js';

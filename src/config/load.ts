@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseAllDocuments, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { SwitchyardError } from '../core/index.js';
 import { ConfigError } from './errors.js';
@@ -53,14 +53,54 @@ export function loadConfig<T>(schema: z.ZodType<T>, source: ConfigSource, option
     ({ value, locate } = format === 'json' ? parseJson(text, label) : parseYaml(text, label));
   }
 
+  return validateConfig(schema, value, { ...options, label, locate });
+}
+
+/** A value parsed from text, with a way to find where a path lives in that text. */
+export interface ParsedDocument {
+  readonly value: unknown;
+  readonly locate: Locator;
+}
+
+/**
+ * Validate an already-parsed value: zod (defaults applied) → cross-checks → deep-freeze.
+ * `locate` adds line numbers to issues (see parseYamlDocuments). @throws ConfigError.
+ */
+export function validateConfig<T>(schema: z.ZodType<T>, value: unknown, options: LoadConfigOptions<T> & { label: string; locate?: Locator }): T {
+  const locate = options.locate ?? (() => undefined);
   const result = schema.safeParse(value, zodParseOptions);
-  if (!result.success) throw new ConfigError(label, withPositions(formatZodIssues(result.error), locate));
+  if (!result.success) throw new ConfigError(options.label, withPositions(formatZodIssues(result.error), locate));
 
   const crossIssues = options.crossChecks?.(result.data) ?? [];
   if (crossIssues.length > 0) {
-    throw new ConfigError(label, crossIssues.map((issue) => (issue.line === undefined ? locateIssue(issue, parsePath(issue.path), locate) : issue)));
+    throw new ConfigError(options.label, crossIssues.map((issue) => (issue.line === undefined ? locateIssue(issue, parsePath(issue.path), locate) : issue)));
   }
   return deepFreeze(result.data);
+}
+
+/**
+ * Split multi-document YAML (`---` separated) into parsed documents, each with its own locator
+ * (line numbers are of the whole text). Empty documents are skipped. @throws ConfigError on
+ * YAML syntax errors, located by line.
+ */
+export function parseYamlDocuments(text: string, label: string): ParsedDocument[] {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  if (!Array.isArray(docs)) return [];
+  const errors = docs.flatMap((d) => d.errors);
+  if (errors.length > 0) {
+    throw new ConfigError(
+      label,
+      errors.map((err) => {
+        const pos = lineCounter.linePos(err.pos[0]);
+        return { path: '', message: `YAML syntax error: ${err.message}`, line: pos.line, column: pos.col };
+      }),
+    );
+  }
+  return docs.flatMap((doc) => {
+    const value: unknown = doc.toJS();
+    return value === null || value === undefined ? [] : [{ value, locate: documentLocator(doc, lineCounter) }];
+  });
 }
 
 function readText(file: string, label: string): string {

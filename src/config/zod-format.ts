@@ -60,6 +60,7 @@ export const zodErrorMap: z.core.$ZodErrorMap = (iss: RawIssue) => {
     case 'not_multiple_of':
       return `expected a multiple of ${iss.divisor}, ${got}`;
     case 'invalid_value':
+      if (iss.input === undefined) return `missing required field; expected ${iss.values.length === 1 ? quote(iss.values[0]) : `one of ${iss.values.map(quote).join(', ')}`}`;
       if (iss.values.length === 1) return `expected ${quote(iss.values[0])}, ${got}`;
       return `expected one of ${iss.values.map(quote).join(', ')}, ${got}`;
     case 'unrecognized_keys': {

@@ -30,6 +30,8 @@ export const ErrorCodes = {
   unavailable: { status: 503, type: 'server_error' },
   timeout: { status: 504, type: 'server_error' },
   simulated_fault: { status: 500, type: 'server_error' },
+  already_exists: { status: 409, type: 'conflict_error' },
+  gone: { status: 410, type: 'invalid_request_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

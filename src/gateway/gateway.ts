@@ -26,6 +26,13 @@ export interface GatewayOptions {
   table?: RoutingTable;
   logger?: Logger;
   random?: () => number;
+  /** Share a metrics registry (e.g. with the control plane in `switchyard up`); default: a new one. */
+  metricsRegistry?: MetricsRegistry;
+  /**
+   * Serve other paths on the same port (e.g. the admin API in `switchyard up`): called for
+   * paths the gateway does not own; returns true when it handled the request.
+   */
+  extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 const ROUTES: Record<string, ApiKind> = Object.fromEntries(Object.entries(API_PATHS).map(([k, p]) => [p, k as ApiKind]));
@@ -45,7 +52,7 @@ export class Gateway {
   private constructor(private readonly options: GatewayOptions) {
     this.config = options.config;
     const logger = options.logger ?? createNullLogger('gateway');
-    this.metricsRegistry = createMetricsRegistry({ defaultMetrics: true });
+    this.metricsRegistry = options.metricsRegistry ?? createMetricsRegistry({ defaultMetrics: true });
     const metrics = new GatewayMetrics(this.metricsRegistry);
     this.ownTable = options.table ? null : StaticRoutingTable.fromConfig(options.config);
     const table = options.table ?? this.ownTable!;
@@ -196,6 +203,7 @@ export class Gateway {
       req.resume();
       throw new SwitchyardError('method_not_allowed', `Method ${method} is not allowed on ${path}.`);
     }
+    if (this.options.extraRoutes?.(req, res)) return;
     req.resume();
     throw new SwitchyardError('not_found', `Unknown path ${path}. The gateway serves ${Object.keys(ROUTES).join(', ')} and /v1/models.`);
   }

@@ -3,3 +3,4 @@ export { Gateway, type GatewayOptions } from './gateway.js';
 export { GatewayConfigSchema, loadGatewayConfig, type GatewayConfig, type GatewayConfigInput } from './config.js';
 export { StaticRoutingTable, routesFromConfig, type RoutingTable, type ModelRoute } from './table.js';
 export { SseRelay } from './relay.js';
+export { ControlPlaneTable, routesFromResources, type ControlPlaneTableOptions } from './control-table.js';

@@ -119,6 +119,8 @@ async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeH
       'x-switchyard-backend': ep.id,
       'x-switchyard-route': routeHeader,
     };
+    const cluster = ep.labels.cluster;
+    if (cluster !== undefined) headers['x-switchyard-cluster'] = cluster;
     if (attempt > 1) headers['x-switchyard-attempts'] = String(attempt);
     const isSse = (headers['content-type'] ?? '').startsWith('text/event-stream');
     if (!isSse) {

@@ -17,7 +17,7 @@ export const LAYERS = {
   observability: ['core'],
   openai: ['core'],
   kvevents: ['core', 'observability'],
-  api: ['core', 'config'],
+  api: ['core', 'config', 'openai'],
   router: ['core', 'observability', 'kvevents'],
   engines: ['core', 'config', 'observability', 'openai', 'kvevents'],
   store: ['core', 'api'],

@@ -1,5 +1,6 @@
 /** `switchyard gateway`: the OpenAI-compatible gateway in front of many engines. */
-import { Gateway, loadGatewayConfig } from '../../gateway/index.js';
+import { ControlPlaneTable, Gateway, loadGatewayConfig } from '../../gateway/index.js';
+import { SwitchyardError } from '../../core/index.js';
 import { createLogger } from '../../observability/index.js';
 import { defineCommand } from '../framework.js';
 
@@ -8,12 +9,16 @@ export const gatewayCommand = defineCommand({
   summary: 'Run the OpenAI-compatible gateway (routing, retries, health, streaming relay)',
   description: [
     'Serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/responses and /v1/models in front of',
-    'the backends listed in the config file, plus /health, /ready, /metrics and /debug/routing.',
+    'the backends listed in the config file (or, with --control-plane, the ready replicas the control plane',
+    'reports, followed through its watch stream; the last table keeps serving while it is unreachable),',
+    'plus /health, /ready, /metrics and /debug/routing.',
     'SIGHUP (or editing the file) reloads the configuration without dropping connections;',
     'SIGTERM drains: stop accepting, finish in-flight streams up to drainTimeout, then exit.',
   ].join('\n'),
   flags: {
-    config: { type: 'string', required: true, short: 'c', description: 'Gateway config file (YAML or JSON)', placeholder: 'file' },
+    config: { type: 'string', short: 'c', description: 'Gateway config file (YAML or JSON); required unless --control-plane is given', placeholder: 'file' },
+    'control-plane': { type: 'string', env: 'SWITCHYARD_SERVER', description: 'Take the routing table from this control plane (e.g. http://127.0.0.1:8080)', placeholder: 'url' },
+    token: { type: 'string', env: 'SWITCHYARD_TOKEN', description: 'Token for --control-plane', placeholder: 'token' },
     port: { type: 'int', min: 0, max: 65535, description: 'Override listen.port (0 = pick a free port)' },
     host: { type: 'string', description: 'Override listen.host' },
     'log-level': { type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], env: 'SWITCHYARD_LOG_LEVEL', default: 'info', description: 'Log level (logs go to stderr)' },
@@ -21,13 +26,21 @@ export const gatewayCommand = defineCommand({
   examples: [
     'switchyard gateway --config gateway.yaml',
     'switchyard gateway -c gateway.yaml --port 0',
+    'switchyard gateway --control-plane http://10.0.0.5:8080 --token $SWITCHYARD_TOKEN --port 8081',
     'kill -HUP <pid>     # reload the config',
   ],
   async run({ flags, io, signal }) {
     const logger = createLogger({ name: 'gateway', level: flags.logLevel, destination: process.stderr, pretty: process.stderr.isTTY });
-    const base = loadGatewayConfig({ file: flags.config });
+    if (!flags.config && !flags.controlPlane) throw new SwitchyardError('invalid_argument', 'give --config FILE, or --control-plane URL to follow a control plane');
+    const base = flags.config ? loadGatewayConfig({ file: flags.config }) : loadGatewayConfig({ object: {} });
     const config = { ...base, listen: { host: flags.host ?? base.listen.host, port: flags.port ?? base.listen.port } };
-    const gateway = await Gateway.start({ config, configFile: flags.config, logger });
+    let table: ControlPlaneTable | undefined;
+    if (flags.controlPlane) {
+      if (!flags.token) throw new SwitchyardError('invalid_argument', '--control-plane needs --token (or SWITCHYARD_TOKEN)');
+      table = new ControlPlaneTable({ token: flags.token, logger });
+      table.start(flags.controlPlane);
+    }
+    const gateway = await Gateway.start({ config, ...(flags.config ? { configFile: flags.config } : {}), ...(table ? { table } : {}), logger });
     const onHup = (): void => gateway.reload();
     process.on('SIGHUP', onHup);
     io.stdout(`switchyard gateway listening on ${gateway.url} (models: ${gateway.table.models().join(', ') || 'none'})\n`);
@@ -37,6 +50,7 @@ export const gatewayCommand = defineCommand({
     });
     process.off('SIGHUP', onHup);
     logger.info({ timeoutMs: config.drainTimeout }, 'draining');
+    await table?.stop();
     await gateway.drain();
     logger.info('stopped');
     return 0;

@@ -40,6 +40,12 @@ export interface SimWorkerOptions extends EngineOptions {
   clock?: Clock;
   logger?: LoggerLike;
   maxBodyBytes?: number;
+  /**
+   * Simulated network delay (real ms, not scaled by speedup): every /v1/* request waits this long
+   * before it is handled, i.e. one round trip added to its time to first byte. Used to give
+   * simulated clusters different distances from the gateway.
+   */
+  networkDelayMs?: number;
   /** Called when the crash fault fires, after every connection was dropped (the CLI exits). */
   onCrash?: () => void;
 }
@@ -86,8 +92,13 @@ export class SimWorker {
       maxBodyBytes: options.maxBodyBytes,
       gen: { runner: this.runner, tokenizer: simTokenizer, faults: () => this.faults, speedup },
     };
+    const delay = options.networkDelayMs ?? 0;
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-      this.route(req, res).catch((e: unknown) => sendError(res, e));
+      const handle = (): void => {
+        this.route(req, res).catch((e: unknown) => sendError(res, e));
+      };
+      if (delay > 0 && req.url?.startsWith('/v1/')) setTimeout(handle, delay);
+      else handle();
     });
     this.server.headersTimeout = 66_000;
     this.server.maxHeadersCount = 200;

@@ -1,0 +1,237 @@
+/**
+ * ClusterAgent: runs next to a cluster and reports it to the control plane.
+ *
+ * Every heartbeat (immediately on start, then every `heartbeatIntervalMs` on the Clock) carries
+ * the node inventory (CPUs, memory, GPUs with how many this cluster's ready replicas use), the
+ * health of this cluster's replica endpoints (GET {endpoint}/health, 2 s timeout), the agent
+ * version and whether the inventory is simulated. Failing to reach the control plane is
+ * logged once per outage (warn), then once when it is back (info), and retried at the next
+ * tick; the agent never crashes on it. A tick that comes while a heartbeat is still in
+ * flight is skipped.
+ */
+import { readFileSync } from 'node:fs';
+import { request } from 'undici';
+import type { ResourceOf, DeploymentResource, FunctionResource, Heartbeat, NodeInventory } from '../api/index.js';
+import { formatDuration, type Clock, type TimerHandle } from '../core/index.js';
+import type { Logger } from '../observability/index.js';
+import { nodeInventory, normalizeGpuType, type GpuDiscovery } from './gpus.js';
+
+/** What the agent needs of the admin API (SwitchyardClient satisfies it). */
+export interface AgentClient {
+  heartbeat(cluster: string, hb: Heartbeat & { intervalMs?: number }): Promise<void>;
+  list<K extends 'Deployment' | 'Function'>(kind: K): Promise<{ items: ResourceOf<K>[] }>;
+}
+
+export interface ProbeResult {
+  healthy: boolean;
+  message?: string;
+}
+export type Probe = (url: string) => Promise<ProbeResult>;
+
+export interface ClusterAgentOptions {
+  cluster: string;
+  client: AgentClient;
+  clock: Clock;
+  /** Default 10 s. */
+  heartbeatIntervalMs?: number;
+  gpus: GpuDiscovery;
+  logger: Logger;
+  /** Health check of one replica endpoint; default GET {endpoint}/health with a 2 s timeout. */
+  probe?: Probe;
+  /** Node name in the inventory; default the hostname. */
+  nodeName?: string;
+  /** Default: package.json's version. */
+  agentVersion?: string;
+  /** Called once, after the first heartbeat the control plane accepted. */
+  onRegistered?: () => void;
+}
+
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
+export const PROBE_TIMEOUT_MS = 2_000;
+
+export class ClusterAgent {
+  readonly cluster: string;
+  readonly intervalMs: number;
+  private readonly node: NodeInventory;
+  private readonly probe: Probe;
+  private readonly version: string;
+  private timer: TimerHandle | undefined;
+  private inflight: Promise<void> | undefined;
+  private running = false;
+  private registered = false;
+  /** Failed heartbeats in the current outage (0 when the control plane is reachable). */
+  private failures = 0;
+  private lastFailure = '';
+  /** Why listing Deployments failed at the last heartbeat ('' when it worked); warned about once. */
+  private listProblem = '';
+  private listProblemLogged = false;
+
+  constructor(private readonly opts: ClusterAgentOptions) {
+    this.cluster = opts.cluster;
+    this.intervalMs = opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    if (!(this.intervalMs > 0)) throw new RangeError(`heartbeatIntervalMs must be > 0, got ${this.intervalMs}`);
+    this.node = nodeInventory(opts.gpus, opts.nodeName);
+    this.probe = opts.probe ?? httpHealthProbe;
+    this.version = opts.agentVersion ?? packageVersion();
+  }
+
+  /** True once the control plane has accepted a heartbeat. */
+  get isRegistered(): boolean {
+    return this.registered;
+  }
+
+  /** Heartbeat now and every interval. Resolves when the first heartbeat attempt is over (it never rejects). */
+  start(): Promise<void> {
+    if (this.running) return this.idle();
+    this.running = true;
+    this.tick();
+    return this.idle();
+  }
+
+  /** Stop the timer and wait for an in-flight heartbeat. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.opts.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.idle();
+  }
+
+  /** Resolves when no heartbeat is in flight. */
+  async idle(): Promise<void> {
+    while (this.inflight) await this.inflight;
+  }
+
+  /** Build the heartbeat this agent would send now (exposed for tests and debugging). */
+  async buildHeartbeat(): Promise<Heartbeat & { intervalMs: number }> {
+    const { deployments, functions } = await this.fetchResources();
+    const ours = deployments.filter((d) => d.spec.cluster === this.cluster);
+    const inUse = gpusInUse(ours, functions);
+    const node: NodeInventory = { ...this.node, gpus: this.node.gpus.map((g) => ({ ...g, inUse: Math.min(g.count, inUse.get(g.type) ?? 0) })) };
+    const urls = [...new Set(ours.flatMap((d) => (d.status?.replicas ?? []).filter((r) => r.endpoint && r.state !== 'stopped').map((r) => r.endpoint!)))];
+    const endpoints = await Promise.all(
+      urls.map(async (url) => {
+        const res = await this.probe(url).catch((e: unknown): ProbeResult => ({ healthy: false, message: errorText(e) }));
+        return { url, healthy: res.healthy, ...(res.message ? { message: res.message } : {}) };
+      }),
+    );
+    return { agentVersion: this.version, nodes: [node], endpoints, simulated: this.opts.gpus.simulated, intervalMs: this.intervalMs };
+  }
+
+  private tick(): void {
+    if (!this.running) return;
+    this.timer = this.opts.clock.setTimeout(() => this.tick(), this.intervalMs);
+    if (this.inflight) {
+      this.opts.logger.debug('previous heartbeat still in flight; skipping this tick');
+      return;
+    }
+    this.inflight = this.beat().finally(() => {
+      this.inflight = undefined;
+    });
+  }
+
+  private async beat(): Promise<void> {
+    let hb: Heartbeat & { intervalMs: number };
+    try {
+      hb = await this.buildHeartbeat();
+      await this.opts.client.heartbeat(this.cluster, hb);
+    } catch (e) {
+      this.failed(e);
+      return;
+    }
+    this.succeeded(hb);
+  }
+
+  private failed(e: unknown): void {
+    const log = this.opts.logger;
+    const why = errorText(e);
+    const key = (e as { code?: unknown }).code !== undefined ? String((e as { code?: unknown }).code) : why;
+    this.failures++;
+    if (this.failures === 1 || key !== this.lastFailure) {
+      log.warn({ cluster: this.cluster, error: why }, `heartbeat failed; retrying every ${formatDuration(this.intervalMs)}`);
+    } else {
+      log.debug({ cluster: this.cluster, error: why, failures: this.failures }, 'heartbeat failed again');
+    }
+    this.lastFailure = key;
+  }
+
+  private succeeded(hb: Heartbeat): void {
+    const log = this.opts.logger;
+    if (this.failures > 0 && this.registered) log.info({ cluster: this.cluster, failedHeartbeats: this.failures }, 'control plane reachable again');
+    this.failures = 0;
+    this.lastFailure = '';
+    if (!this.registered) {
+      this.registered = true;
+      log.info({ cluster: this.cluster, gpus: hb.nodes.flatMap((n) => n.gpus.map((g) => `${g.count}x${g.type}`)), simulated: hb.simulated }, 'registered with the control plane');
+      this.opts.onRegistered?.();
+    }
+    if (this.listProblem && !this.listProblemLogged) {
+      this.listProblemLogged = true;
+      log.warn({ cluster: this.cluster, error: this.listProblem }, 'cannot list Deployments; endpoint health and GPU use are not reported');
+    }
+  }
+
+  /** Deployments (and Functions, for GPU counts); a failure leaves them empty and is logged after a heartbeat got through. */
+  private async fetchResources(): Promise<{ deployments: DeploymentResource[]; functions: FunctionResource[] }> {
+    const [deps, fns] = await Promise.allSettled([this.opts.client.list('Deployment'), this.opts.client.list('Function')]);
+    this.listProblem = deps.status === 'rejected' ? errorText(deps.reason) : '';
+    if (!this.listProblem && this.listProblemLogged) {
+      this.listProblemLogged = false;
+      this.opts.logger.info({ cluster: this.cluster }, 'listing Deployments works again');
+    }
+    return {
+      deployments: deps.status === 'fulfilled' ? deps.value.items.filter((r) => r.kind === 'Deployment') : [],
+      functions: fns.status === 'fulfilled' ? fns.value.items.filter((r) => r.kind === 'Function') : [],
+    };
+  }
+}
+
+/** GPUs (by normalized type) used by the ready replicas of these Deployments. */
+export function gpusInUse(deployments: readonly DeploymentResource[], functions: readonly FunctionResource[]): Map<string, number> {
+  const byName = new Map(functions.map((f) => [f.metadata.name, f.spec.resources.gpu]));
+  const out = new Map<string, number>();
+  for (const d of deployments) {
+    const gpu = byName.get(d.spec.function);
+    if (!gpu || gpu.count === 0) continue;
+    const ready = (d.status?.replicas ?? []).filter((r) => r.state === 'ready').length;
+    const type = normalizeGpuType(gpu.type);
+    out.set(type, (out.get(type) ?? 0) + ready * gpu.count);
+  }
+  return out;
+}
+
+/** GET {endpoint}/health: 2xx is healthy; anything else (status, refusal, timeout) is not, with the reason. */
+export async function httpHealthProbe(endpoint: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+  const url = `${endpoint.replace(/\/+$/, '')}/health`;
+  try {
+    const res = await request(url, { method: 'GET', signal: AbortSignal.timeout(timeoutMs), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const body = await res.body.text().catch(() => '');
+    if (res.statusCode >= 200 && res.statusCode < 300) return { healthy: true };
+    return { healthy: false, message: `HTTP ${res.statusCode}${body ? `: ${body.trim().slice(0, 200)}` : ''}` };
+  } catch (e) {
+    const name = e instanceof Error ? e.name : '';
+    if (name === 'TimeoutError' || name === 'AbortError') return { healthy: false, message: `no answer within ${timeoutMs} ms` };
+    return { healthy: false, message: errorText(e) };
+  }
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    const msg = e.message || e.name;
+    return typeof code === 'string' && !msg.includes(code) && /^[A-Z_]+$/.test(code) ? `${code}: ${msg}` : msg;
+  }
+  return String(e);
+}
+
+let cachedVersion: string | undefined;
+function packageVersion(): string {
+  if (cachedVersion === undefined) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+      cachedVersion = typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+    } catch {
+      cachedVersion = '0.0.0';
+    }
+  }
+  return cachedVersion;
+}

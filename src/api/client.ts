@@ -1,0 +1,185 @@
+/**
+ * SwitchyardClient: the admin API over HTTP, used by the CLI, cluster agents and gateways.
+ * Errors come back as SwitchyardErrors carrying the server's code and message.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import { ErrorCodes, SwitchyardError, type ErrorCode } from '../core/index.js';
+import { SseParser } from '../openai/index.js';
+import type { Heartbeat } from './cluster.js';
+import { KINDS, type AnyResource, type Kind, type ResourceOf } from './kinds.js';
+
+export interface ClientOptions {
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  server: string;
+  token?: string;
+  /** Recorded as the author of changes (with the token's identity). */
+  user?: string;
+  /** Per-request timeout in ms (not applied to watch and followed logs). Default 30 s. */
+  timeoutMs?: number;
+}
+
+export interface ListResult<R = AnyResource> {
+  items: R[];
+  resourceVersion: string;
+}
+export interface ApplyResult {
+  dryRun: boolean;
+  results: { kind: Kind; name: string; action: 'created' | 'configured' | 'unchanged'; diff?: string; resourceVersion?: string }[];
+}
+export interface HistoryEntry {
+  revision: string;
+  author: string;
+  date: string;
+  message: string;
+}
+export interface ApiWatchEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  resourceVersion: string;
+  object: AnyResource;
+}
+
+export class SwitchyardClient {
+  readonly server: string;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(private readonly options: ClientOptions) {
+    this.server = options.server.replace(/\/+$/, '');
+    this.dispatcher = new Agent({ keepAliveTimeout: 10_000, connect: { timeout: 5_000 } });
+  }
+
+  async list<K extends Kind>(kind: K): Promise<ListResult<ResourceOf<K>>> {
+    return (await this.call('GET', `/api/v1/${KINDS[kind].plural}`)) as ListResult<ResourceOf<K>>;
+  }
+  async get<K extends Kind>(kind: K, name: string): Promise<ResourceOf<K>> {
+    return (await this.call('GET', `/api/v1/${KINDS[kind].plural}/${encodeURIComponent(name)}`)) as ResourceOf<K>;
+  }
+  async create(manifest: object): Promise<AnyResource> {
+    const kind = (manifest as { kind: Kind }).kind;
+    return (await this.call('POST', `/api/v1/${KINDS[kind].plural}`, manifest)) as AnyResource;
+  }
+  async replace(manifest: object): Promise<AnyResource> {
+    const m = manifest as { kind: Kind; metadata: { name: string } };
+    return (await this.call('PUT', `/api/v1/${KINDS[m.kind].plural}/${encodeURIComponent(m.metadata.name)}`, manifest)) as AnyResource;
+  }
+  async delete(kind: Kind, name: string, opts: { cascade?: boolean } = {}): Promise<AnyResource> {
+    return (await this.call('DELETE', `/api/v1/${KINDS[kind].plural}/${encodeURIComponent(name)}${opts.cascade ? '?cascade=true' : ''}`)) as AnyResource;
+  }
+  /** Apply YAML text (one or more documents) or manifest objects, all-or-nothing. */
+  async apply(input: string | readonly object[], opts: { dryRun?: boolean; source?: string } = {}): Promise<ApplyResult> {
+    const qs = new URLSearchParams();
+    if (opts.dryRun) qs.set('dryRun', 'true');
+    if (opts.source) qs.set('source', opts.source);
+    const q = qs.size ? `?${qs.toString()}` : '';
+    if (typeof input === 'string') return (await this.call('POST', `/api/v1/apply${q}`, input, 'application/yaml')) as ApplyResult;
+    return (await this.call('POST', `/api/v1/apply${q}`, { items: input })) as ApplyResult;
+  }
+  async history(kind: Kind, name: string): Promise<HistoryEntry[]> {
+    return (await this.call('GET', `/api/v1/history/${KINDS[kind].plural}/${encodeURIComponent(name)}`)) as HistoryEntry[];
+  }
+  async rollback<K extends Kind>(kind: K, name: string, to: string): Promise<ResourceOf<K>> {
+    return (await this.call('POST', `/api/v1/rollback/${KINDS[kind].plural}/${encodeURIComponent(name)}`, { to })) as ResourceOf<K>;
+  }
+  async heartbeat(cluster: string, hb: Heartbeat & { intervalMs?: number }): Promise<void> {
+    await this.call('POST', `/api/v1/clusters/${encodeURIComponent(cluster)}/heartbeat`, hb);
+  }
+  async clusterToken(cluster: string): Promise<string> {
+    return ((await this.call('POST', `/api/v1/clusters/${encodeURIComponent(cluster)}/token`, {})) as { token: string }).token;
+  }
+
+  /** Lines of a replica's log; with follow, until the signal aborts or the server ends the stream. */
+  async *logs(deployment: string, opts: { replica?: number; follow?: boolean; tail?: number; signal?: AbortSignal } = {}): AsyncGenerator<string> {
+    const qs = new URLSearchParams({ replica: String(opts.replica ?? 0) });
+    if (opts.follow) qs.set('follow', 'true');
+    if (opts.tail !== undefined) qs.set('tail', String(opts.tail));
+    const res = await this.raw('GET', `/api/v1/deployments/${encodeURIComponent(deployment)}/logs?${qs.toString()}`, { signal: opts.signal, timeout: !opts.follow });
+    let rest = '';
+    for await (const chunk of res.body) {
+      rest += (chunk as Buffer).toString('utf8');
+      const lines = rest.split('\n');
+      rest = lines.pop() ?? '';
+      yield* lines;
+    }
+    if (rest) yield rest;
+  }
+
+  /**
+   * One watch connection: events after `resourceVersion`. Ends when the server closes the stream
+   * or the signal aborts. @throws SwitchyardError `gone` when the version is too old (re-list).
+   */
+  async *watch(opts: { resourceVersion?: string; kinds?: readonly Kind[]; signal?: AbortSignal } = {}): AsyncGenerator<ApiWatchEvent> {
+    const qs = new URLSearchParams();
+    if (opts.resourceVersion) qs.set('resourceVersion', opts.resourceVersion);
+    if (opts.kinds?.length) qs.set('kinds', opts.kinds.join(','));
+    const res = await this.raw('GET', `/api/v1/watch?${qs.toString()}`, { signal: opts.signal, timeout: false });
+    const parser = new SseParser();
+    for await (const chunk of res.body) {
+      for (const ev of parser.feed(chunk as Buffer)) {
+        if (ev.event === 'ADDED' || ev.event === 'MODIFIED' || ev.event === 'DELETED') {
+          yield { type: ev.event, resourceVersion: ev.id ?? '', object: JSON.parse(ev.data) as AnyResource };
+        }
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close();
+  }
+
+  private headers(contentType?: string): Record<string, string> {
+    const h: Record<string, string> = { accept: 'application/json' };
+    if (this.options.token) h.authorization = `Bearer ${this.options.token}`;
+    if (this.options.user) h['x-switchyard-user'] = this.options.user;
+    if (contentType) h['content-type'] = contentType;
+    return h;
+  }
+
+  private async raw(method: Dispatcher.HttpMethod, path: string, opts: { body?: string; contentType?: string; signal?: AbortSignal | undefined; timeout?: boolean }): Promise<Dispatcher.ResponseData> {
+    const timeout = opts.timeout === false ? 0 : (this.options.timeoutMs ?? 30_000);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(this.server + path, {
+        method,
+        headers: this.headers(opts.contentType),
+        body: opts.body,
+        dispatcher: this.dispatcher,
+        signal: opts.signal,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+    } catch (e) {
+      if (opts.signal?.aborted) throw e;
+      const why = e instanceof Error ? ((e as { code?: string }).code ?? e.message) : String(e);
+      throw new SwitchyardError('unavailable', `cannot reach the Switchyard server at ${this.server} (${why}); is it running? (set --server or SWITCHYARD_SERVER)`, { cause: e });
+    }
+    if (res.statusCode >= 400) throw await errorFrom(res);
+    return res;
+  }
+
+  private async call(method: Dispatcher.HttpMethod, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
+    const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const res = await this.raw(method, path, { body: text, contentType: text === undefined ? undefined : contentType });
+    const out = await res.body.text();
+    return out ? JSON.parse(out) : undefined;
+  }
+}
+
+async function errorFrom(res: Dispatcher.ResponseData): Promise<SwitchyardError> {
+  const text = await res.body.text().catch(() => '');
+  let message = text || `HTTP ${res.statusCode}`;
+  let code: ErrorCode = codeForStatus(res.statusCode);
+  let param: string | null = null;
+  try {
+    const err = (JSON.parse(text) as { error?: { message?: string; code?: string; param?: string | null } }).error;
+    if (err?.message) message = err.message;
+    if (err?.code && err.code in ErrorCodes) code = err.code as ErrorCode;
+    param = err?.param ?? null;
+  } catch {
+    // not JSON: keep the text
+  }
+  return new SwitchyardError(code, message, { status: res.statusCode, param });
+}
+
+function codeForStatus(status: number): ErrorCode {
+  const found = (Object.keys(ErrorCodes) as ErrorCode[]).find((c) => ErrorCodes[c].status === status);
+  return found ?? (status >= 500 ? 'internal_error' : 'invalid_request');
+}

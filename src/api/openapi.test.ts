@@ -1,0 +1,31 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { buildOpenApiDocument, KIND_NAMES, renderApiReference } from './index.js';
+
+describe('OpenAPI document', () => {
+  const doc = buildOpenApiDocument() as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, object> } };
+
+  it('has CRUD paths for every kind plus apply, watch, history and rollback', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    for (const p of ['/api/v1/functions', '/api/v1/functions/{name}', '/api/v1/deployments', '/api/v1/clusters/{name}', '/api/v1/apply', '/api/v1/watch', '/api/v1/history/{kind}/{name}', '/api/v1/rollback/{kind}/{name}']) {
+      expect(doc.paths, p).toHaveProperty([p]);
+    }
+    for (const k of KIND_NAMES) expect(doc.components.schemas).toHaveProperty([`${k}Manifest`]);
+  });
+
+  it('the manifest schemas accept what validation accepts and reject unknown fields, like validation', () => {
+    const ajv = new Ajv2020({ strict: false });
+    const validate = ajv.compile(doc.components.schemas.FunctionManifest!);
+    const good = { apiVersion: 'switchyard.dev/v1', kind: 'Function', metadata: { name: 'a' }, spec: { model: 'org/m', runtime: 'sim' } };
+    expect(validate(good), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate({ ...good, spec: { ...good.spec, bogus: 1 } })).toBe(false);
+    expect(validate({ ...good, spec: { model: 'org/m', runtime: 'nope' } })).toBe(false);
+  });
+
+  it('renders an HTML reference with every field', () => {
+    const html = renderApiReference(doc);
+    expect(html).toContain('<code>/api/v1/apply</code>');
+    expect(html).toContain('<code>spec.scaling.minReplicas</code>');
+    expect(html).toContain('<code>spec.targetClusters</code>');
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * The OpenAPI 3.1 document of the admin API, built at run time from the same zod schemas that
+ * validate requests (src/api/kinds.ts), so the docs cannot drift from the validation.
+ */
+import { z } from 'zod';
+import { HeartbeatSchema } from './cluster.js';
+import { KIND_NAMES, KINDS, manifestSchema, resourceSchema, type Kind } from './kinds.js';
+
+type Json = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
+  const s = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
+  delete s.$schema;
+  return s;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json) => ({ 'application/json': { schema } });
+const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
+
+function kindPaths(kind: Kind): Record<string, Json> {
+  const plural = KINDS[kind].plural;
+  const tag = kind;
+  const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+  return {
+    [`/api/v1/${plural}`]: {
+      get: { tags: [tag], summary: `List ${plural}`, operationId: `list${kind}s`, responses: { 200: { description: 'The list', content: json({ type: 'object', properties: { kind: { const: `${kind}List` }, items: { type: 'array', items: ref(kind) }, resourceVersion: { type: 'string' } } }) }, 401: errorResponse('Missing or bad token') } },
+      post: { tags: [tag], summary: `Create a ${kind}`, operationId: `create${kind}`, requestBody: { required: true, content: json(ref(`${kind}Manifest`)) }, responses: { 201: { description: 'Created', content: json(ref(kind)) }, 400: errorResponse('Invalid manifest (the message names the path)'), 409: errorResponse('Already exists') } },
+    },
+    [`/api/v1/${plural}/{name}`]: {
+      parameters: [nameParam],
+      get: { tags: [tag], summary: `Get a ${kind}`, operationId: `get${kind}`, responses: { 200: { description: 'The resource', content: json(ref(kind)) }, 404: errorResponse('Not found') } },
+      put: {
+        tags: [tag],
+        summary: `Replace a ${kind}'s spec`,
+        description: 'Send metadata.resourceVersion to update only if nobody changed it since you read it (409 otherwise).',
+        operationId: `replace${kind}`,
+        requestBody: { required: true, content: json(ref(`${kind}Manifest`)) },
+        responses: { 200: { description: 'Updated', content: json(ref(kind)) }, 400: errorResponse('Invalid manifest'), 404: errorResponse('Not found'), 409: errorResponse('Stale resourceVersion') },
+      },
+      delete: {
+        tags: [tag],
+        summary: `Delete a ${kind}`,
+        operationId: `delete${kind}`,
+        parameters: kind === 'Function' ? [{ name: 'cascade', in: 'query', schema: { type: 'boolean' }, description: 'Also delete its Deployments (required when it has any)' }] : [],
+        responses: { 200: { description: 'Deleted (the last version)', content: json(ref(kind)) }, 404: errorResponse('Not found'), 409: errorResponse('Has dependents; use cascade') },
+      },
+    },
+  };
+}
+
+const ApplyResultSchema = {
+  type: 'object',
+  properties: {
+    dryRun: { type: 'boolean' },
+    results: {
+      type: 'array',
+      items: { type: 'object', properties: { kind: { type: 'string' }, name: { type: 'string' }, action: { enum: ['created', 'configured', 'unchanged'] }, diff: { type: 'string' }, resourceVersion: { type: 'string' } } },
+    },
+  },
+};
+
+let cached: Json | undefined;
+
+/** The OpenAPI document served at /openapi.json. */
+export function buildOpenApiDocument(version = '0.1.0'): Json {
+  if (cached) return cached;
+  const schemas: Json = {
+    Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', properties: { message: { type: 'string' }, type: { type: 'string' }, param: { type: ['string', 'null'] }, code: { type: ['string', 'null'] } } } } },
+    Heartbeat: jsonSchema(HeartbeatSchema, 'input'),
+  };
+  let paths: Json = {};
+  for (const kind of KIND_NAMES) {
+    schemas[kind] = { ...jsonSchema(resourceSchema(kind), 'output'), description: KINDS[kind].description };
+    schemas[`${kind}Manifest`] = { ...jsonSchema(manifestSchema(kind), 'input'), description: `${KINDS[kind].description} (as you write it)` };
+    paths = { ...paths, ...kindPaths(kind) };
+  }
+  const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+  const kindParam = { name: 'kind', in: 'path', required: true, schema: { enum: KIND_NAMES.map((k) => KINDS[k].plural) } };
+  paths = {
+    ...paths,
+    '/api/v1/apply': {
+      post: {
+        tags: ['Apply'],
+        summary: 'Create or update many resources at once (all-or-nothing)',
+        description: 'Body: multi-document YAML (Content-Type application/yaml) or JSON {"items": [manifest, ...]}. Validated on the server; nothing is applied if any document is invalid.',
+        operationId: 'apply',
+        parameters: [{ name: 'dryRun', in: 'query', schema: { type: 'boolean' }, description: 'Validate and diff without writing' }],
+        requestBody: { required: true, content: { 'application/yaml': { schema: { type: 'string' } }, ...json({ type: 'object', properties: { items: { type: 'array' } } }) } },
+        responses: { 200: { description: 'What changed', content: json(ApplyResultSchema) }, 400: errorResponse('Invalid manifests (every problem, with paths and lines)'), 409: errorResponse('Stale resourceVersion') },
+      },
+    },
+    '/api/v1/watch': {
+      get: {
+        tags: ['Watch'],
+        summary: 'Follow changes (Server-Sent Events), resumable',
+        description: 'Each event: `id: <resourceVersion>`, `event: ADDED|MODIFIED|DELETED`, `data: <resource JSON>`. Resume with ?resourceVersion=N or the Last-Event-ID header. 410 when N is older than the retained history: list again, then watch from the list resourceVersion.',
+        operationId: 'watch',
+        parameters: [
+          { name: 'resourceVersion', in: 'query', schema: { type: 'string' } },
+          { name: 'kinds', in: 'query', schema: { type: 'string' }, description: 'Comma-separated kinds, e.g. Deployment,Cluster' },
+        ],
+        responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 410: errorResponse('resourceVersion too old') },
+      },
+    },
+    '/api/v1/history/{kind}/{name}': {
+      parameters: [kindParam, nameParam],
+      get: { tags: ['History'], summary: 'Spec changes of a resource (git history)', operationId: 'history', responses: { 200: { description: 'Newest first', content: json({ type: 'array', items: { type: 'object', properties: { revision: { type: 'string' }, author: { type: 'string' }, date: { type: 'string' }, message: { type: 'string' } } } }) } } },
+    },
+    '/api/v1/rollback/{kind}/{name}': {
+      parameters: [kindParam, nameParam],
+      post: { tags: ['History'], summary: 'Restore the spec of an earlier revision (recorded as a new change)', operationId: 'rollback', requestBody: { required: true, content: json({ type: 'object', required: ['to'], properties: { to: { type: 'string' } } }) }, responses: { 200: { description: 'The restored resource' }, 404: errorResponse('Unknown revision or resource') } },
+    },
+    '/api/v1/clusters/{name}/heartbeat': {
+      parameters: [nameParam],
+      post: { tags: ['Cluster'], summary: "An agent's heartbeat (cluster token)", operationId: 'heartbeat', requestBody: { required: true, content: json(ref('Heartbeat')) }, responses: { 200: { description: 'Accepted' }, 401: errorResponse('Bad cluster token') } },
+    },
+    '/api/v1/clusters/{name}/token': {
+      parameters: [nameParam],
+      post: { tags: ['Cluster'], summary: 'Issue a new agent token for the cluster (shown once)', operationId: 'clusterToken', responses: { 200: { description: 'The token', content: json({ type: 'object', properties: { token: { type: 'string' } } }) } } },
+    },
+    '/api/v1/deployments/{name}/logs': {
+      parameters: [nameParam],
+      get: {
+        tags: ['Deployment'],
+        summary: "A replica's log",
+        operationId: 'logs',
+        parameters: [
+          { name: 'replica', in: 'query', schema: { type: 'integer' } },
+          { name: 'follow', in: 'query', schema: { type: 'boolean' } },
+          { name: 'tail', in: 'query', schema: { type: 'integer' } },
+        ],
+        responses: { 200: { description: 'Log lines', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    },
+  };
+  cached = {
+    openapi: '3.1.0',
+    info: { title: 'Switchyard admin API', version, description: 'Functions, Deployments and Clusters. Every request needs `Authorization: Bearer <admin token>`. The OpenAI-compatible API lives under /v1.' },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    paths,
+    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+  };
+  return cached;
+}

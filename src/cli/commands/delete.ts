@@ -1,0 +1,30 @@
+/** `switchyard delete KIND NAME [--cascade]`: delete a resource. */
+import { clientFlags, kindAndName, ref, withClient } from '../client-flags.js';
+import { defineCommand } from '../framework.js';
+
+export const deleteCommand = defineCommand({
+  name: 'delete',
+  summary: 'Delete a resource (with --cascade, also the Deployments that depend on it)',
+  description: [
+    'Deletes one Function, Deployment or Cluster. A Function or Cluster that Deployments still refer',
+    'to is refused unless --cascade is given, which deletes those Deployments in the same step.',
+    "The deletion is recorded in the resource's history.",
+  ].join('\n'),
+  flags: {
+    ...clientFlags,
+    cascade: { type: 'bool', description: 'Also delete the Deployments of this Function or Cluster' },
+  },
+  positionals: [
+    { name: 'kind', description: 'function | deployment | cluster (or KIND/NAME)', required: true },
+    { name: 'name', description: 'Name of the resource' },
+  ],
+  examples: ['switchyard delete function llama-8b', 'switchyard delete function/llama-8b --cascade', 'switchyard delete cluster gpu-east --cascade'],
+  async run({ flags, positionals, io }) {
+    const { kind, name } = kindAndName(positionals);
+    return withClient(flags, io, async (client) => {
+      await client.delete(kind, name!, { cascade: flags.cascade });
+      io.stdout(`${ref(kind, name!)} deleted${flags.cascade ? ' (cascade)' : ''}\n`);
+      return 0;
+    });
+  },
+});

@@ -1,0 +1,139 @@
+/**
+ * The routing table from the control plane: list Functions, Deployments and Clusters, then
+ * follow the watch stream. Endpoints are the ready replicas of every Deployment whose cluster
+ * is not Unhealthy. When the control plane is unreachable the gateway keeps serving from the
+ * last table it built, and reconnects with backoff (resuming from the last resourceVersion).
+ */
+import { SwitchyardClient, type AnyResource, type ClusterResource, type DeploymentResource, type FunctionResource, type Kind } from '../api/index.js';
+import { clusterLabels } from '../control/index.js';
+import { SwitchyardError } from '../core/index.js';
+import type { Endpoint } from '../router/index.js';
+import { createNullLogger, type Logger } from '../observability/index.js';
+import { StaticRoutingTable, type ModelRoute, type RoutingTable } from './table.js';
+
+/** Build routes from resources (pure). */
+export function routesFromResources(fns: Iterable<FunctionResource>, deps: Iterable<DeploymentResource>, clusters: Iterable<ClusterResource>): ModelRoute[] {
+  const fnBy = new Map([...fns].map((f) => [f.metadata.name, f]));
+  const clBy = new Map([...clusters].map((c) => [c.metadata.name, c]));
+  const byModel = new Map<string, { profile: string; endpoints: Endpoint[] }>();
+  for (const d of deps) {
+    const fn = fnBy.get(d.spec.function);
+    const cl = clBy.get(d.spec.cluster);
+    if (!fn || !cl || cl.status?.health === 'Unhealthy') continue;
+    const model = fn.spec.servedName ?? fn.metadata.name;
+    let route = byModel.get(model);
+    if (!route) byModel.set(model, (route = { profile: fn.spec.routing.profile, endpoints: [] }));
+    const gpu = fn.spec.resources.gpu.type;
+    const labels: Record<string, string> = { ...(gpu !== 'any' ? { gpu } : {}), ...clusterLabels(cl), deployment: d.metadata.name, function: fn.metadata.name, runtime: fn.spec.runtime };
+    for (const r of d.status?.replicas ?? []) {
+      if (r.state !== 'ready' || !r.endpoint) continue;
+      route.endpoints.push({ id: r.id, url: r.endpoint.replace(/\/+$/, ''), model, labels, weight: 1 });
+    }
+  }
+  return [...byModel].filter(([, r]) => r.endpoints.length > 0).map(([model, r]) => ({ model, profile: r.profile, endpoints: r.endpoints.sort((a, b) => a.id.localeCompare(b.id)) }));
+}
+
+export interface ControlPlaneTableOptions {
+  token: string;
+  logger?: Logger;
+  /** Reconnect backoff bounds (ms). */
+  backoff?: { initial: number; max: number };
+}
+
+const KINDS: readonly Kind[] = ['Function', 'Deployment', 'Cluster'];
+
+export class ControlPlaneTable implements RoutingTable {
+  private readonly inner = new StaticRoutingTable();
+  private client: SwitchyardClient | undefined;
+  private readonly logger: Logger;
+  private readonly objects = new Map<Kind, Map<string, AnyResource>>(KINDS.map((k) => [k, new Map()]));
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | null = null;
+  private synced!: () => void;
+  /** Resolves after the first complete list. */
+  readonly ready: Promise<void> = new Promise((r) => (this.synced = r));
+  /** Whether the last connection attempt is up (for /debug and logs). */
+  connected = false;
+
+  constructor(private readonly o: ControlPlaneTableOptions) {
+    this.logger = o.logger ?? createNullLogger('control-table');
+  }
+
+  /** Start following the control plane at `server` (e.g. http://127.0.0.1:8080). */
+  start(server: string): void {
+    if (this.loop) return;
+    const client = new SwitchyardClient({ server, token: this.o.token, timeoutMs: 10_000 });
+    this.client = client;
+    this.loop = this.run(client);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+    await this.client?.close();
+  }
+
+  models(): readonly string[] {
+    return this.inner.models();
+  }
+  route(model: string): ModelRoute | undefined {
+    return this.inner.route(model);
+  }
+  allEndpoints(): readonly Endpoint[] {
+    return this.inner.allEndpoints();
+  }
+  onChange(cb: () => void): () => void {
+    return this.inner.onChange(cb);
+  }
+
+  private rebuild(): void {
+    const of = <K extends Kind>(k: K) => [...this.objects.get(k)!.values()] as never[];
+    this.inner.replace(routesFromResources(of('Function'), of('Deployment'), of('Cluster')));
+  }
+
+  private async run(client: SwitchyardClient): Promise<void> {
+    const backoff = this.o.backoff ?? { initial: 250, max: 10_000 };
+    let delay = backoff.initial;
+    let rv: string | undefined;
+    while (!this.abort.signal.aborted) {
+      try {
+        if (rv === undefined) rv = await this.relist(client);
+        this.connected = true;
+        delay = backoff.initial;
+        for await (const ev of client.watch({ resourceVersion: rv, kinds: KINDS, signal: this.abort.signal })) {
+          rv = ev.resourceVersion;
+          const m = this.objects.get(ev.object.kind);
+          if (!m) continue;
+          if (ev.type === 'DELETED') m.delete(ev.object.metadata.name);
+          else m.set(ev.object.metadata.name, ev.object);
+          this.rebuild();
+        }
+        // The server ended the stream (e.g. it is shutting down): reconnect.
+      } catch (e) {
+        if (this.abort.signal.aborted) break;
+        if (e instanceof SwitchyardError && e.code === 'gone') rv = undefined;
+        if (this.connected) this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'lost the control plane; serving the last known routing table');
+        this.connected = false;
+      }
+      if (this.abort.signal.aborted) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        this.abort.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+      delay = Math.min(backoff.max, delay * 2);
+    }
+  }
+
+  /** Full list of every kind; returns the resourceVersion to watch from. */
+  private async relist(client: SwitchyardClient): Promise<string> {
+    let minRv: number | undefined;
+    for (const k of KINDS) {
+      const list = await client.list(k);
+      this.objects.set(k, new Map(list.items.map((o) => [o.metadata.name, o])));
+      minRv = Math.min(minRv ?? Infinity, Number(list.resourceVersion));
+    }
+    this.rebuild();
+    this.synced();
+    return String(minRv ?? 0);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The composition root of `switchyard up`: the only place that wires modules together.
+ *
+ * One process serves one port: the OpenAI API (/v1/*, the gateway), the admin API (/api/v1/*),
+ * /openapi.json, /docs, /health, /ready and /metrics. The gateway follows the control plane's
+ * watch stream like any remote gateway would (over loopback, with an in-memory token). Local
+ * cluster agents run as child processes that exit with their parent; replicas run as detached
+ * processes owned by the local provider, so a crash of this process leaves them to be adopted
+ * at the next start.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ControlPlane, DEMO_CLUSTERS, DEMO_FUNCTION, demoManifests, handleAdminRequest } from './control/index.js';
+import { RealClock } from './core/index.js';
+import { ControlPlaneTable, Gateway, loadGatewayConfig } from './gateway/index.js';
+import { createMetricsRegistry, createNullLogger, type Logger } from './observability/index.js';
+import { LocalProvider, StaticProvider } from './providers/index.js';
+
+export interface ServerOptions {
+  dataDir: string;
+  host?: string;
+  /** 0 picks a free port. Default 8080. */
+  port?: number;
+  databaseUrl?: string;
+  /** Create the demo clusters and Function (if missing) and start their agents. */
+  demo?: boolean;
+  /** Simulated time speed-up of the demo model. */
+  demoSpeedup?: number;
+  /** SWITCHYARD_ADMIN_TOKEN: becomes the admin token at first start. */
+  adminToken?: string;
+  /** How to run this CLI for child processes: [node, bin/switchyard.js]. */
+  switchyardBin: readonly string[];
+  logger?: Logger;
+  /** Agent heartbeat interval (ms) for the demo agents. Default 10 s. */
+  heartbeatIntervalMs?: number;
+}
+
+export class SwitchyardServer {
+  private readonly agents = new Map<string, ChildProcess>();
+
+  private constructor(
+    readonly controlPlane: ControlPlane,
+    readonly gateway: Gateway,
+    readonly table: ControlPlaneTable,
+    private readonly o: ServerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  get url(): string {
+    return this.gateway.url;
+  }
+
+  static async start(o: ServerOptions): Promise<SwitchyardServer> {
+    const logger = o.logger ?? createNullLogger('switchyard');
+    await mkdir(o.dataDir, { recursive: true });
+    const clock = new RealClock();
+    const providers = [
+      new LocalProvider({ stateDir: join(o.dataDir, 'replicas'), switchyardBin: o.switchyardBin, clock, logger: logger.child({ component: 'local-provider' }) }),
+      new StaticProvider({ clock }),
+    ];
+    const cp = await ControlPlane.open({ dataDir: o.dataDir, ...(o.databaseUrl ? { databaseUrl: o.databaseUrl } : {}), providers, clock, logger: logger.child({ component: 'control' }), ...(o.adminToken ? { adminToken: o.adminToken } : {}) });
+    const metricsRegistry = createMetricsRegistry({ defaultMetrics: true });
+    const config = loadGatewayConfig({ object: { listen: { host: o.host ?? '127.0.0.1', port: o.port ?? 8080 } } });
+    const table = new ControlPlaneTable({ token: cp.tokens.internalToken('gateway'), logger: logger.child({ component: 'routing-table' }) });
+    const gateway = await Gateway.start({ config, table, metricsRegistry, logger: logger.child({ component: 'gateway' }), extraRoutes: (req, res) => handleAdminRequest(cp, req, res) });
+    table.start(gateway.url);
+    cp.start();
+    const server = new SwitchyardServer(cp, gateway, table, o, logger);
+    if (o.demo) await server.startDemo();
+    return server;
+  }
+
+  /** Create the demo resources that are missing, and start one agent per demo cluster. */
+  private async startDemo(): Promise<void> {
+    const cp = this.controlPlane;
+    const wanted = demoManifests(this.o.demoSpeedup ?? 1);
+    const missing = [];
+    for (const m of wanted) if (!(await cp.service.find(m.kind, m.metadata.name))) missing.push(m);
+    if (missing.length > 0) await cp.service.apply(missing, { actor: { name: 'switchyard-demo' }, note: 'switchyard up --demo' });
+    for (const c of DEMO_CLUSTERS) await this.startAgent(c.name, c.gpus);
+  }
+
+  /** Start (or restart) the agent of a cluster as a child process. */
+  async startAgent(cluster: string, gpus: string): Promise<ChildProcess> {
+    await this.stopAgent(cluster);
+    const token = await this.controlPlane.tokens.issueClusterToken(cluster);
+    const [node, ...script] = this.o.switchyardBin;
+    const args = [...script.slice(1), 'agent', '--cluster', cluster, '--control-plane', this.url, '--gpus', gpus, '--heartbeat-interval', `${this.o.heartbeatIntervalMs ?? 10_000}ms`, '--log-level', 'warn'];
+    const child = fork(script[0]!, args, { execPath: node, env: { ...process.env, SWITCHYARD_AGENT_TOKEN: token }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    child.on('exit', (code, sig) => {
+      if (this.agents.get(cluster) === child) {
+        this.agents.delete(cluster);
+        this.logger.warn({ cluster, code, signal: sig }, 'agent exited');
+      }
+    });
+    this.agents.set(cluster, child);
+    return child;
+  }
+
+  /** Stop a cluster's agent (its cluster turns Unhealthy after missed heartbeats). */
+  async stopAgent(cluster: string): Promise<void> {
+    const child = this.agents.get(cluster);
+    if (!child) return;
+    this.agents.delete(cluster);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+
+  agentPids(): Record<string, number | undefined> {
+    return Object.fromEntries([...this.agents].map(([k, c]) => [k, c.pid]));
+  }
+
+  /**
+   * Shut down. With stopReplicas (Ctrl-C) the replicas are drained and stopped too; without,
+   * they keep running for the next start to adopt.
+   */
+  async close(options: { stopReplicas: boolean } = { stopReplicas: true }): Promise<void> {
+    for (const name of [...this.agents.keys()]) await this.stopAgent(name);
+    await this.controlPlane.close(options);
+    await this.table.stop();
+    await this.gateway.drain(2000);
+  }
+}
+
+export { DEMO_FUNCTION };

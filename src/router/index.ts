@@ -19,3 +19,4 @@ export { durationParam, hash32 } from './util.js';
 export { estimatedQueue } from './plugins/queue_depth.js';
 export { liveLoad } from './plugins/power_of_two.js';
 export * as routerTesting from './testing.js';
+export * from './kvindex/index.js';

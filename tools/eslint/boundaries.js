@@ -25,7 +25,8 @@ export const LAYERS = {
   control: ['core', 'config', 'observability', 'api', 'store', 'router', 'providers', 'openai'],
   gateway: ['core', 'config', 'observability', 'openai', 'kvevents', 'router', 'control', 'api'],
   agent: ['core', 'config', 'observability', 'api', 'kvevents', 'router', 'engines'],
-  cli: ['core', 'config', 'observability', 'openai', 'kvevents', 'api', 'router', 'engines', 'store', 'providers', 'control', 'gateway', 'agent', 'server'],
+  fleet: ['core', 'config', 'observability', 'kvevents', 'router', 'engines'],
+  cli: ['core', 'config', 'observability', 'openai', 'kvevents', 'api', 'router', 'engines', 'store', 'providers', 'control', 'gateway', 'agent', 'fleet', 'server'],
   server: ['core', 'config', 'observability', 'openai', 'kvevents', 'api', 'router', 'engines', 'store', 'providers', 'control', 'gateway', 'agent'],
 };
 

@@ -9,6 +9,7 @@ import { getCommand } from './get.js';
 import { historyCommand } from './history.js';
 import { logsCommand } from './logs.js';
 import { rollbackCommand } from './rollback.js';
+import { simulateCommand } from './simulate.js';
 import { upCommand } from './up.js';
 import { versionCommand } from './version.js';
 import { workerSimCommand } from './worker-sim.js';
@@ -23,6 +24,7 @@ export const commands: AnyCommand[] = [
   rollbackCommand,
   logsCommand,
   agentCommand,
+  simulateCommand,
   gatewayCommand,
   workerSimCommand,
   versionCommand,

@@ -1,0 +1,76 @@
+/** `switchyard simulate` in-process, on the tiny trace fixture. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCliCaptured } from '../framework-testing.js';
+import { simulateCommand } from './simulate.js';
+
+const TRACE = fileURLToPath(new URL('../../fleet/testdata/tiny_trace.jsonl', import.meta.url));
+const dir = mkdtempSync(path.join(tmpdir(), 'sy-simulate-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (...args: string[]) => runCliCaptured(['simulate', ...args], [simulateCommand]);
+
+describe('switchyard simulate', () => {
+  it('--json prints one object with the contract keys, the same for the same inputs', async () => {
+    const args = ['--trace', TRACE, '--workers', '4', '--policy', 'round_robin', '--json', '--kv-capacity', '8192'];
+    const r = await run(...args);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out).slice(0, 8)).toEqual(['hitRate', 'hitRateUpperBound', 'ttft', 'itl', 'throughputTokensPerS', 'imbalance', 'decisionP99Us', 'requests']);
+    expect(Object.keys(out.ttft)).toEqual(['p50', 'p90', 'p99']);
+    expect(Object.keys(out.itl)).toEqual(['p50', 'p90']);
+    expect(out).toMatchObject({ requests: 40, completed: 40, rejected: 0, imbalance: 1 });
+    expect(out.hitRate).toBeGreaterThan(0);
+    expect(out.hitRate).toBeLessThanOrEqual(out.hitRateUpperBound);
+    const again = JSON.parse((await run(...args)).stdout);
+    delete out.decisionP99Us;
+    delete again.decisionP99Us;
+    expect(again).toEqual(out);
+  });
+
+  it('prints a labelled table that says it is a simulation; --limit and --rate-scale apply', async () => {
+    const r = await run('--trace', TRACE, '--workers', '2', '--clusters', '2', '--cluster-policy', 'least_request', '--policy', 'consistent_hash', '--limit', '10', '--rate-scale', '0.5', '--gpu', 'H100');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^SIMULATION: /);
+    expect(r.stdout).toContain('tiny_trace.jsonl: 10 requests arriving over 0.7 s (rate scale 0.5)');
+    expect(r.stdout).toContain('2 × simulated H100 llama-3.1-8b in 2 clusters');
+    expect(r.stdout).toContain('least_request picks the cluster, then consistent_hash the worker');
+    for (const label of ['prefix-cache hit rate', 'upper bound (infinite cache)', 'TTFT p50 / p90 / p99', 'ITL p50 / p90', 'throughput', 'imbalance (max/mean)', 'router decision p99', 'requests'])
+      expect(r.stdout).toContain(label);
+    expect(r.stdout).toMatch(/requests\s+10 completed, 0 rejected/);
+  });
+
+  it('takes extra profiles from a config file', async () => {
+    const file = path.join(dir, 'profiles.yaml');
+    writeFileSync(file, 'listen: { port: 0 }\nprofiles:\n  short_prefix:\n    picker: { type: consistent_hash, params: { promptChars: 32 } }\n');
+    const r = await run('--trace', TRACE, '--workers', '3', '--policy', 'short_prefix', '--profiles', file, '--json');
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ completed: 40 });
+  });
+
+  it('errors: a bad trace line is named, an unknown profile lists the known ones, misuse exits 2', async () => {
+    const bad = path.join(dir, 'bad.jsonl');
+    writeFileSync(bad, '{"timestamp":0,"input_length":8,"output_length":2,"hash_ids":[1]}\n{"timestamp":1,"input_length":-8,"output_length":2,"hash_ids":[1]}\n');
+    const r1 = await run('--trace', bad, '--workers', '2', '--policy', 'round_robin');
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toContain(`${bad}:2: input_length must be an integer >= 1, got -8`);
+    const r2 = await run('--trace', TRACE, '--workers', '2', '--policy', 'nope');
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/unknown routing profile 'nope' for --policy; known: .*round_robin/);
+    const r3 = await run('--trace', TRACE, '--workers', '2', '--policy', 'round_robin', '--cluster-policy', 'random');
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toContain('--cluster-policy needs --clusters 2 or more');
+    expect((await run('--workers', '2', '--policy', 'round_robin')).code).toBe(2);
+  });
+
+  it('--help shows the usage and examples', async () => {
+    const r = await run('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('--rate-scale');
+    expect(r.stdout).toContain('switchyard simulate --trace traces/mooncake/synthetic_trace.jsonl --workers 16 --policy round_robin');
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * Routing in the simulator: the live gateway's Router, profiles and plugins, unchanged, fed
+ * EndpointViews whose loads come from the simulated engines.
+ *
+ * - Flat (default): one route() over every worker, as the gateway routes today.
+ * - Two-layer (clusterPolicy set): route() over one aggregate view per cluster (Σ inFlight,
+ *   Σ running, Σ waiting, mean KV usage), then route() over that cluster's workers with the
+ *   worker policy. Each cluster has its own compiled profiles (own session pins, cursors and
+ *   rings), as a cluster agent running the local layer would.
+ *
+ * Decision time is the wall time of the route() calls only (building views is not counted).
+ */
+import { Rng, SwitchyardError } from '../core/index.js';
+import { compileProfiles, Router, SESSION_HEADER, type Decision, type EndpointLoad, type EndpointView, type RouteRequest, type RoutingContext } from '../router/index.js';
+import type { CompiledSimulator, SimulatorOptions } from './config.js';
+import { renderPromptText } from './tokens.js';
+import type { TraceRequest } from './trace.js';
+import type { FleetWorker } from './worker.js';
+
+const NONE: ReadonlySet<string> = new Set();
+const NO_HEADERS: Readonly<Record<string, string | undefined>> = Object.freeze({});
+
+/**
+ * The routing view of a trace request. Besides RouteRequest's fields it carries the prompt's
+ * token ids and the trace's block ids, for KV-aware plugins that hash the prompt themselves;
+ * `promptText` (what consistent_hash keys on) is rendered from the tokens on first read, capped
+ * at 2,048 characters like the gateway's.
+ */
+export class SimRouteRequest implements RouteRequest {
+  readonly excluded = NONE;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  private text: string | undefined;
+
+  constructor(
+    readonly requestId: string,
+    readonly model: string,
+    readonly promptTokenIds: readonly number[],
+    readonly trace: TraceRequest,
+  ) {
+    this.headers = trace.sessionId === undefined ? NO_HEADERS : { [SESSION_HEADER]: trace.sessionId };
+  }
+
+  get promptText(): string {
+    return (this.text ??= renderPromptText(this.promptTokenIds));
+  }
+
+  /** Trace block ids (decimal strings). */
+  get hashIds(): readonly string[] {
+    return this.trace.hashIds;
+  }
+}
+
+export interface RouteOutcome {
+  readonly worker: FleetWorker | null;
+  readonly decision: Decision;
+  readonly clusterDecision?: Decision;
+  /** Wall time of the route() call(s), µs. */
+  readonly us: number;
+}
+
+interface ClusterGroup {
+  readonly view: EndpointView;
+  readonly load: EndpointLoad;
+  readonly workers: readonly FleetWorker[];
+  readonly views: readonly EndpointView[];
+  readonly router: Router;
+}
+
+export class FleetRouting {
+  private readonly flat: Router;
+  private readonly views: readonly EndpointView[];
+  private readonly byId: ReadonlyMap<string, FleetWorker>;
+  private readonly groups: readonly ClusterGroup[] | undefined;
+  private readonly clusterViews: readonly EndpointView[];
+  private readonly random: () => number;
+
+  constructor(
+    private readonly config: CompiledSimulator,
+    private readonly options: Pick<SimulatorOptions, 'profiles' | 'registry'>,
+    workers: readonly FleetWorker[],
+    rng: Rng,
+  ) {
+    this.flat = this.compile();
+    requireProfile(this.flat, config.policy, 'policy');
+    this.views = workers.map((w) => w.view);
+    this.byId = new Map(workers.map((w) => [w.id, w]));
+    this.random = () => rng.next();
+    if (config.clusterPolicy === undefined) {
+      this.groups = undefined;
+      this.clusterViews = [];
+      return;
+    }
+    requireProfile(this.flat, config.clusterPolicy, 'cluster-policy');
+    const names = [...new Set(workers.map((w) => w.cluster))];
+    this.groups = names.map((name) => {
+      const members = workers.filter((w) => w.cluster === name);
+      const load: EndpointLoad = { inFlight: 0, running: null, waiting: null, kvUsage: null, scrapedAt: null, inFlightAtScrape: 0 };
+      const view: EndpointView = { id: name, url: `sim://${name}`, model: config.model, labels: { cluster: name, simulated: 'true' }, weight: members.length, healthy: true, weightFactor: 1, load };
+      return { view, load, workers: members, views: members.map((w) => w.view), router: this.compile() };
+    });
+    this.clusterViews = this.groups.map((g) => g.view);
+  }
+
+  /**
+   * Pick a worker for `request` at `now` (loads must be current: see FleetWorker.sample). The
+   * prompt text is rendered before the clock starts: the gateway's equivalent (joining message
+   * strings) costs far less than rendering token ids, and would otherwise inflate decision time.
+   */
+  route(request: SimRouteRequest, now: number): RouteOutcome {
+    void request.promptText;
+    const ctx: RoutingContext = { now, random: this.random, request };
+    if (this.groups === undefined) {
+      const t0 = performance.now();
+      const decision = this.flat.route(this.config.policy, ctx, this.views);
+      const us = (performance.now() - t0) * 1000;
+      return { worker: decision.endpoint ? (this.byId.get(decision.endpoint.id) ?? null) : null, decision, us };
+    }
+    for (const g of this.groups) aggregate(g);
+    const t0 = performance.now();
+    const clusterDecision = this.flat.route(this.config.clusterPolicy!, ctx, this.clusterViews);
+    const picked = clusterDecision.endpoint?.id;
+    const group = picked === undefined ? undefined : this.groups.find((g) => g.view.id === picked);
+    if (group === undefined) return { worker: null, decision: clusterDecision, clusterDecision, us: (performance.now() - t0) * 1000 };
+    const decision = group.router.route(this.config.policy, ctx, group.views);
+    const us = (performance.now() - t0) * 1000;
+    return { worker: decision.endpoint ? (this.byId.get(decision.endpoint.id) ?? null) : null, decision, clusterDecision, us };
+  }
+
+  /** Fresh profile instances (own plugin state) from the configured profiles and registry. */
+  private compile(): Router {
+    const { profiles, registry } = this.options;
+    return new Router(compileProfiles(profiles, registry ? { registry } : {}));
+  }
+
+  /**
+   * JIT warm-up, so decision times measure steady state rather than the interpreter: route
+   * `n` synthetic requests with freshly compiled copies of the profiles (their plugin state is
+   * thrown away; the simulation's routers, views and random stream are untouched).
+   */
+  warmUp(n = 1000): void {
+    const spare = this.compile();
+    const rng = new Rng(0x3a7);
+    const random = (): number => rng.next();
+    const views = this.views.map((v) => ({ ...v, load: { ...v.load } }));
+    for (let i = 0; i < n; i++) {
+      const tr: TraceRequest = { index: i, line: 0, timestampMs: i, inputLength: 64, outputLength: 1, hashIds: [String(i % 7)], ...(i % 2 === 0 ? { sessionId: `s${i % 5}` } : {}) };
+      const request = new SimRouteRequest(`warmup-${i}`, this.config.model, [i % 7, i % 3, i], tr);
+      void request.promptText;
+      const ctx: RoutingContext = { now: i, random, request };
+      for (const v of views) Object.assign(v.load, { inFlight: rng.int(4), running: rng.int(4), waiting: rng.int(2), kvUsage: rng.next(), scrapedAt: i, inFlightAtScrape: 0 });
+      spare.route(this.config.policy, ctx, views);
+      if (this.config.clusterPolicy !== undefined) spare.route(this.config.clusterPolicy, ctx, views);
+    }
+  }
+}
+
+function requireProfile(router: Router, name: string, param: string): void {
+  if (!router.hasProfile(name)) throw new SwitchyardError('invalid_argument', `unknown routing profile '${name}' for --${param}; known: ${router.names().join(', ')}`, { param });
+}
+
+/** A cluster's view: the sum of its workers' loads (KV usage: the mean; null if none sampled). */
+function aggregate(g: ClusterGroup): void {
+  let inFlight = 0;
+  let running = 0;
+  let waiting = 0;
+  let kv = 0;
+  let sampled = 0;
+  let scrapedAt: number | null = null;
+  let atScrape = 0;
+  for (const w of g.workers) {
+    const l = w.load;
+    inFlight += l.inFlight;
+    atScrape += l.inFlightAtScrape;
+    if (l.running !== null && l.waiting !== null) {
+      running += l.running;
+      waiting += l.waiting;
+      kv += l.kvUsage ?? 0;
+      sampled++;
+      scrapedAt = scrapedAt === null || (l.scrapedAt ?? 0) < scrapedAt ? l.scrapedAt : scrapedAt;
+    }
+  }
+  const load = g.load;
+  load.inFlight = inFlight;
+  load.inFlightAtScrape = atScrape;
+  load.running = sampled > 0 ? running : null;
+  load.waiting = sampled > 0 ? waiting : null;
+  load.kvUsage = sampled > 0 ? kv / sampled : null;
+  load.scrapedAt = sampled > 0 ? scrapedAt : null;
+}

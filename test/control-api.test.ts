@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSION, SwitchyardClient } from '../src/api/index.js';
-import { SwitchyardError } from '../src/core/index.js';
 import { SimWorker } from '../src/engines/index.js';
 import { SseParser } from '../src/openai/index.js';
 import { SwitchyardServer } from '../src/server.js';
 import { waitFor } from './helpers/wait.js';
+import { codeOf } from './helpers/errors.js';
 
 const TOKEN = 'sy-admin-api-test';
 const BIN = fileURLToPath(new URL('../bin/switchyard.js', import.meta.url));
@@ -33,15 +33,6 @@ async function api(path: string, init: RequestInit & { token?: string | null } =
   return { status: res.status, body: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text };
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof SwitchyardError) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'switchyard-api-'));

@@ -4,3 +4,4 @@ export * from './duration.js';
 export * from './ids.js';
 export * from './rng.js';
 export * from './stats.js';
+export * from './block-hash.js';

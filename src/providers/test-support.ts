@@ -6,25 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { waitFor as baseWaitFor } from '../../test/helpers/wait.js';
 import type { Provider, ReplicaStatus } from './types.js';
 
 /** `switchyard` as the tests run it. */
 export const SWITCHYARD_BIN = [process.execPath, fileURLToPath(new URL('../../bin/switchyard.js', import.meta.url))] as const;
 
-/** Poll `cond` until it returns a truthy value or the deadline passes; never sleeps a fixed time. */
-export async function waitFor<T>(cond: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await cond();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 25));
-  }
+/** test/helpers/wait.ts's waitFor with the longer defaults process tests need (30 s, 25 ms). */
+export function waitFor<T>(cond: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
+  return baseWaitFor(cond, { timeoutMs: 30_000, intervalMs: 25, ...opts });
 }
 
 /** Wait until `deployment` has exactly `n` replicas, all ready; returns them. */

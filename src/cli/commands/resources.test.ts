@@ -28,6 +28,7 @@ import { getCommand } from './get.js';
 import { historyCommand } from './history.js';
 import { logsCommand } from './logs.js';
 import { rollbackCommand } from './rollback.js';
+import { codeOf } from '../../../test/helpers/errors.js';
 
 const commands = [applyCommand, getCommand, describeCommand, deleteCommand, historyCommand, rollbackCommand, logsCommand, agentCommand];
 
@@ -70,15 +71,6 @@ spec:
 `;
 
 /** The error code a call fails with, or 'ok'. */
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof SwitchyardError) return e.code;
-    throw e;
-  }
-  return 'ok';
-}
 const exists = async (kind: Kind, name: string) => (await codeOf(admin.get(kind, name))) === 'ok';
 
 function write(name: string, text: string): string {

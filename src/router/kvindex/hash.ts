@@ -25,8 +25,9 @@
 /** Our hashes of a prompt's leading full blocks: [hi0, lo0, hi1, lo1, ...] (2 entries per block). */
 export type PrefixHashes = Uint32Array;
 
-const ROOT_HI = 0x6a09e667;
-const ROOT_LO = 0xbb67ae85;
+import { BLOCK_HASH_ROOT_HI as ROOT_HI, BLOCK_HASH_ROOT_LO as ROOT_LO, fmix32, hashBlockInto } from '../../core/index.js';
+
+export { hashBlockInto };
 
 /**
  * The chain's root for a LoRA adapter (null: the base model). vLLM keys LoRA blocks apart from
@@ -47,46 +48,6 @@ export function rootSeedInto(loraId: number | null, out: Uint32Array, o: number)
   out[o + 1] = (lo + 0x3c6ef372) >>> 0;
 }
 
-/**
- * H(parent, tokens[start .. end)) → out[o] = hi, out[o + 1] = lo. `parentHi`/`parentLo` are the
- * parent's halves, or a root seed (`rootSeedInto`). Token ids are taken modulo 2^32.
- */
-export function hashBlockInto(parentHi: number, parentLo: number, tokens: ArrayLike<number>, start: number, end: number, out: Uint32Array, o: number): void {
-  let hi = parentHi | 0;
-  let lo = parentLo | 0;
-  for (let i = start; i < end; i++) {
-    const t = tokens[i]! | 0; // as the engine's `>>> 0`: Math.imul and ^ take int32 either way
-    let k = Math.imul(t, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    lo ^= k;
-    lo = (lo << 13) | (lo >>> 19);
-    lo = (Math.imul(lo, 5) + 0xe6546b64) | 0;
-    hi ^= Math.imul(t ^ lo, 0x85ebca6b);
-    hi = (hi << 17) | (hi >>> 15);
-    hi = (Math.imul(hi, 5) + 0x52dce729) | 0;
-  }
-  const len = end - start;
-  lo ^= len;
-  hi ^= len;
-  lo = (lo + hi) | 0;
-  hi = (hi + lo) | 0;
-  lo = fmix32(lo);
-  hi = fmix32(hi);
-  lo = (lo + hi) | 0;
-  hi = (hi + lo) | 0;
-  out[o] = hi >>> 0;
-  out[o + 1] = lo >>> 0;
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
-}
 
 export interface PrefixHashOptions {
   /** The request's LoRA adapter id as the engine reports it in BlockStored.lora_id. Default null. */

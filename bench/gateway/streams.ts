@@ -55,12 +55,12 @@ async function drained(idleUrl: string): Promise<number> {
   return open;
 }
 
-interface ClientsHandle {
+export interface ClientsHandle {
   held: Promise<HeldReport>;
   close: () => Promise<ClosedReport>;
 }
 
-function startClients(spec: IdleClientsSpec): ClientsHandle {
+export function startClients(spec: IdleClientsSpec): ClientsHandle {
   const child = spawn(process.execPath, ['--import', 'tsx', join(BENCH_DIR, 'idle-clients.ts'), JSON.stringify(spec)], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   trackChild(child);
   let out = '';

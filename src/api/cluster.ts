@@ -77,3 +77,15 @@ export const ClusterStatusSchema = z.object({
   conditions: z.array(ConditionSchema),
 });
 export type ClusterStatus = z.infer<typeof ClusterStatusSchema>;
+
+/** Labels of a cluster for selection and routing: metadata.labels + spec.labels + name/provider/region/cloud. */
+export function clusterLabels(c: { metadata: { name: string; labels: Record<string, string> }; spec: ClusterSpec }): Record<string, string> {
+  return {
+    ...c.spec.labels,
+    ...c.metadata.labels,
+    cluster: c.metadata.name,
+    provider: c.spec.provider,
+    ...(c.spec.region ? { region: c.spec.region } : {}),
+    ...(c.spec.cloud ? { cloud: c.spec.cloud } : {}),
+  };
+}

@@ -10,6 +10,6 @@ export { GitHistory, type HistoryEntry } from './history.js';
 export { Reconciler } from './reconciler.js';
 export { ClusterMonitor } from './clusters.js';
 export { Tokens, type Principal } from './tokens.js';
-export { clusterLabels, deploymentName, LABEL_CLUSTER, LABEL_FUNCTION } from './targets.js';
+export { deploymentName, LABEL_CLUSTER, LABEL_FUNCTION } from './targets.js';
 export { unifiedDiff } from './diff.js';
 export { DEMO_CLUSTERS, DEMO_FUNCTION, demoManifests, type DemoCluster } from './demo.js';

@@ -3,25 +3,13 @@
  * should have, and the provider target of a Deployment.
  */
 import { createHash } from 'node:crypto';
-import { servedNameOf, type ClusterResource, type ClusterSelector, type DeploymentResource, type FunctionResource, type Manifest } from '../api/index.js';
+import { clusterLabels, servedNameOf, type ClusterResource, type ClusterSelector, type DeploymentResource, type FunctionResource, type Manifest } from '../api/index.js';
 import type { DeploymentTarget } from '../providers/index.js';
 
 export const LABEL_FUNCTION = 'switchyard.dev/function';
 export const LABEL_CLUSTER = 'switchyard.dev/cluster';
 export const LABEL_MANAGED_BY = 'switchyard.dev/managed-by';
 export const MANAGED_BY_RECONCILER = 'reconciler';
-
-/** Labels of a cluster for selection and routing: metadata.labels + spec.labels + name/provider/region/cloud. */
-export function clusterLabels(c: ClusterResource): Record<string, string> {
-  return {
-    ...c.spec.labels,
-    ...c.metadata.labels,
-    cluster: c.metadata.name,
-    provider: c.spec.provider,
-    ...(c.spec.region ? { region: c.spec.region } : {}),
-    ...(c.spec.cloud ? { cloud: c.spec.cloud } : {}),
-  };
-}
 
 export function selects(selector: ClusterSelector, c: ClusterResource): boolean {
   if (typeof selector === 'string') return selector === c.metadata.name;

@@ -4,8 +4,7 @@
  * is not Unhealthy. When the control plane is unreachable the gateway keeps serving from the
  * last table it built, and reconnects with backoff (resuming from the last resourceVersion).
  */
-import { SwitchyardClient, type AnyResource, type ClusterResource, type DeploymentResource, type FunctionResource, type Kind } from '../api/index.js';
-import { clusterLabels } from '../control/index.js';
+import { clusterLabels, SwitchyardClient, type AnyResource, type ClusterResource, type DeploymentResource, type FunctionResource, type Kind } from '../api/index.js';
 import { SwitchyardError } from '../core/index.js';
 import type { Endpoint } from '../router/index.js';
 import { createNullLogger, type Logger } from '../observability/index.js';

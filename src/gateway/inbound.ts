@@ -1,13 +1,15 @@
 /**
- * Request intake for the proxy: request id, bounded body read, one JSON parse, one validation,
- * model lookup, and — for streams whose client did not ask for usage — the one re-serialisation
- * the gateway needs (adding `stream_options.include_usage`). Everything else is forwarded as the
- * bytes the client sent.
+ * Request intake for the proxy: request id, bounded body read, one JSON parse, one validation
+ * (a cheap pre-check for the common chat request, zod for everything else), model lookup, and —
+ * for streams whose client did not ask for usage — `stream_options.include_usage` added to the
+ * body: spliced into the client's bytes when the request has no `stream_options`, re-serialised
+ * only when it has one to amend. Everything else is forwarded as the bytes the client sent.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { randomId, SwitchyardError } from '../core/index.js';
-import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest, parseJsonBody, parseRequest, readBody, ResponsesRequest } from '../openai/index.js';
+import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest, parseJsonBody, parseRequest, ResponsesRequest } from '../openai/index.js';
 import type { RouteRequest } from '../router/index.js';
+import { chatRequestCertainlyValid } from './precheck.js';
 import type { RoutingTable } from './table.js';
 
 export type ApiKind = 'chat' | 'completions' | 'embeddings' | 'responses';
@@ -27,7 +29,7 @@ export interface Inbound {
   /** The gateway added include_usage: strip the usage chunk before the client sees it. */
   stripUsage: boolean;
   body: Buffer | string;
-  route: RouteRequest & { excluded: Set<string> };
+  route: RouteRequest & { excluded: Set<string>; release(): void };
   t0: number;
 }
 
@@ -44,12 +46,102 @@ interface ParsedFields {
 const ID_PREFIX = `req-${randomId(48)}-`;
 let idCounter = 0;
 
-export async function readInbound(kind: ApiKind, req: IncomingMessage, res: ServerResponse, table: RoutingTable, maxBodyBytes: number): Promise<Inbound> {
-  const t0 = performance.now();
+/**
+ * Read a request body into one Buffer: openai's readBody (same limits, same errors, same result),
+ * except that its listeners are removed once the body is read. readBody leaves them on the
+ * request, and with them its buffered chunks, for as long as the request lives — a whole
+ * stream, for the gateway. The listeners are shared functions that find the read's state on the
+ * request (no closures per request).
+ */
+export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      req.resume();
+      reject(tooLarge(maxBytes));
+      return;
+    }
+    (req as BodyReadTarget)[kBodyRead] = new BodyRead(maxBytes, resolve, reject);
+    req.on('data', onBodyData);
+    req.on('end', onBodyEnd);
+    req.on('error', onBodyError);
+    req.on('close', onBodyClose);
+  });
+}
+
+const kBodyRead = Symbol('switchyard.bodyRead');
+type BodyReadTarget = IncomingMessage & { [kBodyRead]?: BodyRead | undefined };
+
+class BodyRead {
+  chunks: Buffer[] = [];
+  size = 0;
+  failed = false;
+  constructor(
+    readonly maxBytes: number,
+    readonly resolve: (b: Buffer) => void,
+    readonly reject: (e: unknown) => void,
+  ) {}
+}
+
+function onBodyData(this: BodyReadTarget, chunk: Buffer): void {
+  const r = this[kBodyRead];
+  if (r === undefined || r.failed) return;
+  r.size += chunk.length;
+  if (r.size > r.maxBytes) {
+    r.failed = true;
+    r.chunks = [];
+    r.reject(tooLarge(r.maxBytes));
+    return;
+  }
+  r.chunks.push(chunk);
+}
+
+function onBodyEnd(this: BodyReadTarget): void {
+  const r = this[kBodyRead];
+  if (r === undefined || r.failed) return;
+  this.off('data', onBodyData);
+  this.off('end', onBodyEnd);
+  this.off('close', onBodyClose);
+  this.off('error', onBodyError);
+  // As before, a late 'error' on the request must not become an uncaught exception.
+  this.on('error', ignore);
+  this[kBodyRead] = undefined;
+  r.resolve(r.chunks.length === 1 ? r.chunks[0]! : Buffer.concat(r.chunks, r.size));
+}
+
+function onBodyError(this: BodyReadTarget, e?: unknown): void {
+  const r = this[kBodyRead];
+  if (r === undefined || r.failed) return;
+  r.failed = true;
+  r.reject(new SwitchyardError('invalid_request', 'The request body could not be read (the client went away).', { cause: e }));
+}
+
+function onBodyClose(this: BodyReadTarget): void {
+  if (!this.complete) onBodyError.call(this);
+}
+
+function tooLarge(limit: number): SwitchyardError {
+  return new SwitchyardError('payload_too_large', `The request body exceeds the limit of ${limit} bytes.`);
+}
+
+function ignore(): void {
+  // a request that was read completely: nothing to do
+}
+
+/** The client's `x-request-id` when it is a sane token, else a fresh one. */
+export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  const requestId = typeof given === 'string' && given.length > 0 && given.length <= 200 && /^[\x21-\x7e]+$/.test(given) ? given : ID_PREFIX + (idCounter++).toString(36);
-  res.setHeader('x-request-id', requestId);
-  const raw = await readBody(req, maxBodyBytes);
+  return typeof given === 'string' && given.length > 0 && given.length <= 200 && /^[\x21-\x7e]+$/.test(given) ? given : ID_PREFIX + (idCounter++).toString(36);
+}
+
+/**
+ * Read, parse and validate the request. The caller tags error responses with `requestId` (the
+ * response headers are not touched here, so that a successful response can be written with one
+ * writeHead() call and no per-response header map).
+ */
+export async function readInbound(kind: ApiKind, req: IncomingMessage, requestId: string, table: RoutingTable, maxBodyBytes: number): Promise<Inbound> {
+  const t0 = performance.now();
+  const raw = await readRequestBody(req, maxBodyBytes);
   const json = parseJsonBody(raw);
   const parsed = validate(kind, json) as ParsedFields;
   const model = parsed.model;
@@ -63,11 +155,14 @@ export async function readInbound(kind: ApiKind, req: IncomingMessage, res: Serv
   if (stream && (kind === 'chat' || kind === 'completions') && parsed.stream_options?.include_usage !== true) {
     // The gateway needs usage for accounting: ask for it, and strip it before the client sees it.
     const obj = json as Record<string, unknown>;
-    const so = typeof obj.stream_options === 'object' && obj.stream_options !== null ? obj.stream_options : {};
-    body = JSON.stringify({ ...obj, stream_options: { ...so, include_usage: true } });
+    if (obj.stream_options === undefined) {
+      body = withIncludeUsage(raw);
+    } else {
+      const so = typeof obj.stream_options === 'object' && obj.stream_options !== null ? obj.stream_options : {};
+      body = JSON.stringify({ ...obj, stream_options: { ...so, include_usage: true } });
+    }
     stripUsage = true;
   }
-  let promptText: string | undefined | null = null;
   return {
     requestId,
     kind,
@@ -76,25 +171,65 @@ export async function readInbound(kind: ApiKind, req: IncomingMessage, res: Serv
     stripUsage,
     body,
     t0,
-    route: {
-      requestId,
-      model,
-      headers: req.headers as Record<string, string | undefined>,
-      user: typeof parsed.user === 'string' ? parsed.user : undefined,
-      // Only prompt-hashing plugins read it: built on first read, at most once.
-      get promptText() {
-        if (promptText === null) promptText = promptTextOf(parsed);
-        return promptText;
-      },
-      excluded: new Set<string>(),
-    },
+    route: new InboundRoute(requestId, model, req.headers as Record<string, string | undefined>, typeof parsed.user === 'string' ? parsed.user : undefined, parsed),
   };
+}
+
+/** The routing view of a request. */
+class InboundRoute implements RouteRequest {
+  readonly excluded = new Set<string>();
+  private text: string | undefined | null = null;
+
+  constructor(
+    readonly requestId: string,
+    readonly model: string,
+    readonly headers: Record<string, string | undefined>,
+    readonly user: string | undefined,
+    private parsed: ParsedFields | null,
+  ) {}
+
+  /** Only prompt-hashing plugins read it: built on first read, at most once. */
+  get promptText(): string | undefined {
+    if (this.text === null) this.text = this.parsed === null ? undefined : promptTextOf(this.parsed);
+    return this.text;
+  }
+
+  /** Routing is over: let go of the parsed request. */
+  release(): void {
+    this.parsed = null;
+  }
+}
+
+const NO_BODY = Buffer.alloc(0);
+
+/**
+ * The response is committed (no attempt follows): drop the request body and the parsed request,
+ * which a long stream would otherwise keep alive for its whole duration.
+ */
+export function releaseBody(inb: Inbound): void {
+  inb.body = NO_BODY;
+  inb.route.release();
+}
+
+const INCLUDE_USAGE = Buffer.from(',"stream_options":{"include_usage":true}');
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * `raw` (a JSON object with at least one member and no `stream_options`) with
+ * `"stream_options":{"include_usage":true}` added as its last member — what
+ * `JSON.stringify({ ...obj, stream_options: { include_usage: true } })` means, without
+ * re-serialising the rest.
+ */
+export function withIncludeUsage(raw: Buffer): Buffer {
+  const close = raw.lastIndexOf(CLOSE_BRACE);
+  return Buffer.concat([raw.subarray(0, close), INCLUDE_USAGE, raw.subarray(close)]);
 }
 
 function validate(kind: ApiKind, json: unknown): unknown {
   switch (kind) {
     case 'chat':
-      return parseRequest(ChatCompletionRequest, json);
+      // The common request shape is checked by hand; zod validates (and words errors for) the rest.
+      return chatRequestCertainlyValid(json) ? json : parseRequest(ChatCompletionRequest, json);
     case 'completions':
       return parseRequest(CompletionRequest, json);
     case 'embeddings':

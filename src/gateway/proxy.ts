@@ -10,13 +10,14 @@
  * Non-streaming responses are buffered whole before commit, so a failure mid-body is retried too.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { SwitchyardError } from '../core/index.js';
 import type { EndpointView } from '../router/index.js';
-import { API_PATHS, readInbound, type ApiKind, type Inbound } from './inbound.js';
+import { API_PATHS, readInbound, releaseBody, requestIdOf, type ApiKind, type Inbound } from './inbound.js';
 import type { ProxyRuntime } from './ports.js';
 import { accountUsage, header, readAll, relayStream } from './respond.js';
 import type { ModelRoute } from './table.js';
-import { classifyError, isAbort, type FailureKind } from './upstream.js';
+import { classifyError, isAbort, RequestSignal, type FailureKind, type RequestAbortSignal } from './upstream.js';
 
 export { API_PATHS, type ApiKind } from './inbound.js';
 export type { ProxyRuntime } from './ports.js';
@@ -26,20 +27,44 @@ const PANIC = { panic: true } as const;
 
 const MAX_BUFFERED_RESPONSE = 64 * 1024 * 1024;
 
-/** Handle one OpenAI API request end to end. Throws SwitchyardErrors before commit. */
+/**
+ * Handle one OpenAI API request end to end. Throws SwitchyardErrors before commit; the response
+ * then carries the request id (the caller sends the error).
+ *
+ * One async frame for the whole request: a stream's lifetime keeps suspended only this frame
+ * and the relay's (the attempt frames have returned by then), which is most of what an idle
+ * stream costs beyond its sockets.
+ */
 export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const inbound = await readInbound(kind, req, res, rt.table, rt.config.limits.maxBodyBytes);
-  const ac = new AbortController();
-  const onClose = (): void => {
-    if (!res.writableFinished) {
-      rt.metrics.clientDisconnects.inc({ model: inbound.model });
-      ac.abort(new SwitchyardError('invalid_request', 'client disconnected'));
-    }
-  };
-  res.on('close', onClose);
-  const total = setTimeout(() => ac.abort(new SwitchyardError('timeout', `The request took longer than the gateway's total timeout of ${rt.config.timeouts.total} ms.`)), rt.config.timeouts.total);
+  const requestId = requestIdOf(req);
+  let inbound: Inbound;
   try {
-    await attemptLoop(rt, inbound, res, ac.signal);
+    inbound = await readInbound(kind, req, requestId, rt.table, rt.config.limits.maxBodyBytes);
+  } catch (e) {
+    tagError(res, requestId);
+    throw e;
+  }
+  const signal = new RequestSignal();
+  const onClose = closeHandler(rt, inbound.model, res, signal);
+  res.on('close', onClose);
+  const total = setTimeout(abortTotal, rt.config.timeouts.total, signal, rt.config.timeouts.total);
+  try {
+    const stream = await attemptLoop(rt, inbound, res, signal);
+    if (stream !== null) {
+      const ep = stream.ep;
+      try {
+        await relayStream(rt, inbound, ep, stream.body, res, signal);
+      } catch (e) {
+        // A failure escaping the relay is the endpoint's, as in attempt1.
+        if (!(e instanceof SwitchyardError) && !isAbort(e) && !signal.aborted) rt.health.recordFailure(ep.id, classifyError(e).kind);
+        throw e;
+      } finally {
+        rt.load.end(ep.id);
+      }
+    }
+  } catch (e) {
+    tagError(res, requestId);
+    throw e;
   } finally {
     clearTimeout(total);
     res.off('close', onClose);
@@ -47,11 +72,37 @@ export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: Incomin
   }
 }
 
+/** The error response the caller is about to send carries the request id. */
+function tagError(res: ServerResponse, requestId: string): void {
+  if (!res.headersSent) res.setHeader('x-request-id', requestId);
+}
+
+function closeHandler(rt: ProxyRuntime, model: string, res: ServerResponse, signal: RequestSignal): () => void {
+  return () => {
+    if (!res.writableFinished) {
+      rt.metrics.clientDisconnects.inc({ model });
+      signal.abort(new SwitchyardError('invalid_request', 'client disconnected'));
+    }
+  };
+}
+
+function abortTotal(signal: RequestSignal, ms: number): void {
+  signal.abort(new SwitchyardError('timeout', `The request took longer than the gateway's total timeout of ${ms} ms.`));
+}
+
 function views(rt: ProxyRuntime, route: ModelRoute): EndpointView[] {
   return route.endpoints.map((e) => {
     const h = rt.health.status(e.id);
     return { ...e, healthy: h.healthy, weightFactor: h.weightFactor, load: rt.load.get(e.id) };
   });
+}
+
+/** A committed SSE response (headers set, not sent) to relay; owns the endpoint's in-flight slot. */
+class CommittedStream {
+  constructor(
+    readonly ep: EndpointView,
+    readonly body: Readable,
+  ) {}
 }
 
 interface AttemptFailure {
@@ -62,12 +113,16 @@ interface AttemptFailure {
   contentType?: string;
 }
 
-async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, signal: AbortSignal): Promise<void> {
+/** Attempts until one commits. Returns the stream to relay when an SSE response was committed. */
+async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, signal: RequestAbortSignal): Promise<CommittedStream | null> {
   const maxAttempts = rt.config.retries.attempts;
   let last: AttemptFailure | null = null;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await backoff(rt, attempt, signal);
-    if (signal.aborted) return finishAborted(rt, inb, res, signal);
+    if (signal.aborted) {
+      finishAborted(rt, inb, res, signal);
+      return null;
+    }
     const route = rt.table.route(inb.model);
     if (!route) throw new SwitchyardError('model_not_found', `The model '${inb.model}' was removed from the routing table.`, { param: 'model' });
     const decision = rt.router.route(route.profile, { now: performance.now(), random: rt.random, request: inb.route }, views(rt, route), PANIC);
@@ -79,20 +134,32 @@ async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, 
     inb.route.excluded.add(ep.id);
     if (!rt.health.allowRequest(ep.id) && !decision.panic) continue;
     const outcome = await attempt1(rt, inb, ep, `${decision.profile}; ${decision.reason}`, attempt, res, signal);
-    if (outcome === null) return;
+    if (outcome === null) return null;
+    if (outcome instanceof CommittedStream) {
+      releaseBody(inb); // no attempt follows a commit
+      return outcome;
+    }
     last = outcome;
     rt.metrics.upstreamErrors.inc({ backend: ep.id, kind: outcome.kind });
     if (attempt < maxAttempts) rt.metrics.retries.inc({ model: inb.model, reason: outcome.kind });
     rt.logger.warn({ requestId: inb.requestId, model: inb.model, backend: ep.id, attempt, kind: outcome.kind, status: outcome.status }, `upstream attempt failed: ${outcome.message}`);
   }
-  if (signal.aborted) return finishAborted(rt, inb, res, signal);
+  if (signal.aborted) {
+    finishAborted(rt, inb, res, signal);
+    return null;
+  }
   fail(rt, inb, res, last);
+  return null;
 }
 
-/** One attempt against one endpoint. Returns null when the response was committed (done). */
-async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeHeader: string, attempt: number, res: ServerResponse, signal: AbortSignal): Promise<AttemptFailure | null> {
+/**
+ * One attempt against one endpoint. Returns null when a whole response was sent, the stream to
+ * relay when an SSE response was committed (its in-flight slot then passes to proxyRequest).
+ */
+async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeHeader: string, attempt: number, res: ServerResponse, signal: RequestAbortSignal): Promise<AttemptFailure | CommittedStream | null> {
   rt.load.begin(ep.id);
   let committed = false;
+  let handedOver = false;
   try {
     const up = await rt.upstreams.request(ep.url, API_PATHS[inb.kind], {
       method: 'POST',
@@ -114,8 +181,8 @@ async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeH
       return { kind, status, message: `backend answered ${status}`, body, contentType: header(up.headers['content-type']) };
     }
     const headers: Record<string, string> = {
-      'content-type': header(up.headers['content-type']) ?? 'application/json',
       'x-request-id': inb.requestId,
+      'content-type': header(up.headers['content-type']) ?? 'application/json',
       'x-switchyard-backend': ep.id,
       'x-switchyard-route': routeHeader,
     };
@@ -143,14 +210,13 @@ async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeH
       rt.metrics.requests.inc({ model: inb.model, backend: ep.id, status: String(status) });
       return null;
     }
-    // Streaming: commit now and relay.
+    // Streaming: commit now; proxyRequest relays (relayStream sends the headers).
     headers['cache-control'] = 'no-cache';
     headers['x-accel-buffering'] = 'no';
     committed = true;
     res.writeHead(status, headers);
-    res.flushHeaders();
-    await relayStream(rt, inb, ep, up.body, res, signal);
-    return null;
+    handedOver = true;
+    return new CommittedStream(ep, up.body);
   } catch (e) {
     if (e instanceof SwitchyardError) throw e; // the gateway's own verdicts are final
     if (isAbort(e) || signal.aborted) {
@@ -162,7 +228,7 @@ async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeH
     if (committed) throw e;
     return c;
   } finally {
-    rt.load.end(ep.id);
+    if (!handedOver) rt.load.end(ep.id);
   }
 }
 
@@ -179,7 +245,7 @@ function fail(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, last: Attempt
   }
   if (last.status !== undefined && last.body && last.body.length > 0 && (last.contentType ?? '').includes('json')) {
     // Forward the last backend's own OpenAI-shaped error (e.g. its 429 or 503).
-    res.writeHead(last.status, { 'content-type': 'application/json', 'x-switchyard-attempts': String(tried), 'content-length': String(last.body.length) });
+    res.writeHead(last.status, { 'x-request-id': inb.requestId, 'content-type': 'application/json', 'x-switchyard-attempts': String(tried), 'content-length': String(last.body.length) });
     res.end(last.body);
     return;
   }
@@ -187,17 +253,17 @@ function fail(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, last: Attempt
   throw new SwitchyardError(code, `All ${tried} attempt(s) for model '${inb.model}' failed; last error: ${last.message}.`);
 }
 
-function throwAbortReason(signal: AbortSignal): never {
+function throwAbortReason(signal: RequestAbortSignal): never {
   throw signal.reason instanceof Error ? signal.reason : new SwitchyardError('timeout', 'request aborted');
 }
 
-function finishAborted(_rt: ProxyRuntime, _inb: Inbound, res: ServerResponse, signal: AbortSignal): void {
+function finishAborted(_rt: ProxyRuntime, _inb: Inbound, res: ServerResponse, signal: RequestAbortSignal): void {
   const reason: unknown = signal.reason;
   if (reason instanceof SwitchyardError && reason.code === 'timeout') throw reason;
   res.destroy();
 }
 
-async function backoff(rt: ProxyRuntime, attempt: number, signal: AbortSignal): Promise<void> {
+async function backoff(rt: ProxyRuntime, attempt: number, signal: RequestAbortSignal): Promise<void> {
   const base = rt.config.retries.backoff;
   const cap = rt.config.retries.maxBackoff;
   const ms = Math.min(cap, base * 2 ** (attempt - 2)) * rt.random();

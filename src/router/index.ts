@@ -4,6 +4,8 @@
  *
  *   const router = new Router(compileProfiles(config.profiles));
  *   const d = router.route('default', { now, random, request }, endpointViews);   // Decision
+ *   // KV-aware profiles: request.tokenIds = () => ids (lazy), and ctx.kvIndex = a KvBlockIndex
+ *   router.route('kv_default', { now, random, request, kvIndex }, endpointViews);
  */
 export type * from './types.js';
 export type { PluginKind, PluginInstance, PluginOfKind, PluginType, PluginSpec, ScorerSpec, ProfileSpec } from './plugin.js';
@@ -15,6 +17,7 @@ export type { CompiledProfileInit, ProfileStats, RouteOptions, ScorerSlot } from
 export { BUILTIN_PROFILES, RoutingProfilesSchema, compileProfiles, routingProfilesSchema } from './profile.js';
 export type { CompileOptions, PluginEntryInput, ProfileInput, RoutingProfilesSpec } from './profile.js';
 export { SESSION_HEADER, sessionKeyOf } from './session-key.js';
+export { promptPrefixHashes, promptTokenIds } from './prompt.js';
 export { durationParam, hash32 } from './util.js';
 export { estimatedQueue } from './plugins/queue_depth.js';
 export { liveLoad } from './plugins/power_of_two.js';

@@ -61,7 +61,7 @@ describe('compileProfiles', () => {
 
   it('includes the built-in profiles; config profiles replace them by name', () => {
     const profiles = compileProfiles(parseYaml(yaml));
-    expect([...profiles.keys()].sort()).toEqual(['consistent_hash', 'default', 'eu', 'least_request', 'power_of_two', 'random', 'round_robin']);
+    expect([...profiles.keys()].sort()).toEqual(['cluster_score', 'consistent_hash', 'default', 'dynamo_kv', 'eu', 'kv_default', 'least_request', 'llmd_default', 'power_of_two', 'random', 'round_robin', 'sglang_cache_aware']);
     expect(profiles.get('default')!.scorers.map((s) => s.plugin.name)).toEqual(['session_affinity', 'lr', 'kv_usage']);
     expect([...compileProfiles(undefined).keys()]).toEqual(Object.keys(BUILTIN_PROFILES));
     expect([...compileProfiles(parseYaml(yaml), { builtins: false }).keys()]).toEqual(['default', 'eu']);
@@ -71,6 +71,28 @@ describe('compileProfiles', () => {
     const d = compileProfiles(undefined).get('default')!;
     expect(d.scorers.map((s) => `${s.plugin.type}×${s.weight}`)).toEqual(['session_affinity×10', 'queue_depth×2', 'kv_usage×1', 'least_request×1']);
     expect(d.picker.type).toBe('max_score');
+  });
+
+  it.each<[string, string[], string]>([
+    ['kv_default', ['kv_overlap×3', 'queue_depth×2', 'kv_usage×2', 'session_affinity×1'], 'max_score'],
+    ['sglang_cache_aware', ['approx_prefix×1'], 'cache_aware'],
+    ['llmd_default', ['queue-scorer:queue_depth×2', 'kv-cache-utilization-scorer:kv_usage×2', 'prefix-cache-scorer:approx_prefix×3'], 'max-score-picker:max_score'],
+    ['dynamo_kv', [], 'prefill_cost'],
+    ['cluster_score', ['cluster_score×1'], 'max_score'],
+  ])('builds the %s profile as documented', (name, scorers, picker) => {
+    const p = compileProfiles(undefined).get(name)!;
+    const label = (x: { name: string; type: string }) => (x.name === x.type ? x.type : `${x.name}:${x.type}`);
+    expect(p.scorers.map((s) => `${label(s.plugin)}×${s.weight}`)).toEqual(scorers);
+    expect(label(p.picker)).toBe(picker);
+    if (name !== 'kv_default' && name !== 'cluster_score') expect(p.description).toMatch(/^reimplementation of .* from its public docs/);
+  });
+
+  it('peer profiles carry the peers\' documented defaults', () => {
+    const spec = (name: string) => compileProfiles(undefined).get(name)!.spec;
+    expect(spec('sglang_cache_aware').picker.params).toEqual({ cacheThreshold: 0.3, balanceAbsThreshold: 64, balanceRelThreshold: 1.5 });
+    expect(spec('llmd_default').scorers[0]!.params).toEqual({ k: 8, mode: 'minmax' });
+    expect(spec('llmd_default').scorers[2]!.params).toMatchObject({ chunkChars: 64, maxBlocks: 256, maxBlocksPerEndpoint: 31_250 });
+    expect(spec('dynamo_kv').picker.params).toMatchObject({ overlapWeight: 1, temperature: 0 });
   });
 
   it('gives every compiled profile its own plugin state', () => {
@@ -90,7 +112,7 @@ describe('compileProfiles', () => {
     ['bad duration', { default: { scorers: [{ type: 'least_request' }, { type: 'session_affinity', params: { ttl: '10 min' } }] } }, "profiles.default.scorers[1].params.ttl: '10 min' is not a duration"],
     ['unknown param', { default: { scorers: [{ type: 'queue_depth', params: { kk: 1 } }] } }, "profiles.default.scorers[0].params.kk: unknown field 'kk'"],
     ['bad param value', { default: { scorers: [{ type: 'queue_depth', params: { k: 0 } }] } }, 'profiles.default.scorers[0].params.k: '],
-    ['unknown type', { p: { scorers: [{ type: 'least_requests' }] } }, "profiles.p.scorers[0].type: unknown scorer type 'least_requests'; scorers: kv_usage, least_request, queue_depth, session_affinity"],
+    ['unknown type', { p: { scorers: [{ type: 'least_requests' }] } }, "profiles.p.scorers[0].type: unknown scorer type 'least_requests'; scorers: approx_prefix, cluster_score, kv_overlap, kv_usage, least_request, queue_depth, session_affinity"],
     ['scorer as picker', { p: { picker: { type: 'least_request' } } }, "profiles.p.picker.type: 'least_request' is a scorer, not a picker"],
     ['picker as filter', { p: { filters: [{ type: 'round_robin' }] } }, "profiles.p.filters[0].type: 'round_robin' is a picker, not a filter"],
     ['negative weight', { p: { scorers: [{ type: 'kv_usage', weight: -1 }] } }, 'profiles.p.scorers[0].weight: weight must be >= 0'],
@@ -118,7 +140,7 @@ describe('compileProfiles', () => {
     expect(message.split('\n')).toEqual([
       'invalid routing profiles (4 issues):',
       "  profiles.a.scorers[0].params.ttl: 'soon' is not a duration; use a number with a unit, e.g. '250ms', '30s', '5m', '1h30m'",
-      "  profiles.a.picker.type: 'kv_usage' is a scorer, not a picker; pickers: consistent_hash, max_score, power_of_two, random, round_robin",
+      "  profiles.a.picker.type: 'kv_usage' is a scorer, not a picker; pickers: cache_aware, consistent_hash, max_score, power_of_two, prefill_cost, random, round_robin",
       '  profiles.b.filters[0].params.match.region: expected a string, got 1',
       "  profiles.b.extra: unknown field 'extra'",
     ]);

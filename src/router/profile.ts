@@ -53,6 +53,21 @@ export type RoutingProfilesSpec = Readonly<Record<string, ProfileSpec>>;
  * - queue_depth ×2 is the main load signal: scraped engine queue plus what we sent since.
  * - kv_usage ×1 steers away from endpoints close to preempting (memory pressure).
  * - least_request ×1 is the live count: it reacts between scrapes and before the first one.
+ *
+ * `default` does not use the KV index (yet): a change of the default should be backed by a fleet
+ * simulation, and it would route differently only when callers pass token ids and an index.
+ * `kv_default` is the KV-aware candidate: kv_overlap ×3 + queue_depth ×2 + kv_usage ×2 +
+ * session_affinity ×1, max_score:
+ * - kv_overlap ×3 is the exact cached fraction of the prompt; the load scorers together (×4)
+ *   outweigh it (as in llm-d's default: prefix 3 < queue 2 + KV 2), so a full hit wins against a
+ *   moderately busier endpoint but not against a saturated one (no hot-spotting on a shared prefix).
+ * - session_affinity ×1 only breaks near-ties: KV events lag the engine, so the turn just sent
+ *   may not be indexed yet when the next turn arrives; the pin covers that gap.
+ * - Without ctx.kvIndex / request.tokenIds, kv_overlap scores 0 everywhere and the rest decides.
+ *
+ * Peer profiles are reimplementations from the peers' public documentation (not their code), with
+ * their documented defaults: `sglang_cache_aware`, `llmd_default`, `dynamo_kv`. `cluster_score` is
+ * the global layer's seed formula (pick a cluster from aggregate views).
  */
 export const BUILTIN_PROFILES: Readonly<Record<string, Readonly<ProfileInput>>> = deepFreeze({
   round_robin: { description: 'rotate over endpoints in id order', picker: { type: 'round_robin' } },
@@ -60,6 +75,42 @@ export const BUILTIN_PROFILES: Readonly<Record<string, Readonly<ProfileInput>>> 
   least_request: { description: 'fewest requests in flight', scorers: [{ type: 'least_request' }], picker: { type: 'max_score' } },
   power_of_two: { description: 'two random choices, lower load wins', picker: { type: 'power_of_two' } },
   consistent_hash: { description: 'session/prompt-prefix hashing with bounded loads', picker: { type: 'consistent_hash' } },
+  kv_default: {
+    description: 'exact KV-cache overlap, short queues, free KV cache, then sticky sessions (needs ctx.kvIndex and request.tokenIds for the overlap)',
+    scorers: [
+      { type: 'kv_overlap', weight: 3 },
+      { type: 'queue_depth', weight: 2 },
+      { type: 'kv_usage', weight: 2 },
+      { type: 'session_affinity', weight: 1 },
+    ],
+    picker: { type: 'max_score' },
+  },
+  sglang_cache_aware: {
+    description:
+      "reimplementation of the SGLang router's cache_aware policy from its public docs: approximate prefix tree per endpoint learned from routing decisions; best match if > cache_threshold 0.3 while load is balanced (abs 64, rel 1.5), else least loaded / most free KV",
+    scorers: [{ type: 'approx_prefix' }],
+    picker: { type: 'cache_aware' },
+  },
+  llmd_default: {
+    description:
+      "reimplementation of llm-d's default scheduling profile from its public docs: queue-scorer ×2 (min-max), kv-cache-utilization-scorer ×2, prefix-cache-scorer ×3 (approximate), max-score-picker",
+    scorers: [
+      { name: 'queue-scorer', type: 'queue_depth', weight: 2, params: { mode: 'minmax' } },
+      { name: 'kv-cache-utilization-scorer', type: 'kv_usage', weight: 2 },
+      { name: 'prefix-cache-scorer', type: 'approx_prefix', weight: 3 },
+    ],
+    picker: { name: 'max-score-picker', type: 'max_score' },
+  },
+  dynamo_kv: {
+    description:
+      "reimplementation of NVIDIA Dynamo's KV router cost from its public docs: argmin overlap_score_weight·prefill blocks + decode blocks (weight 1, temperature 0) over the exact KV index",
+    picker: { type: 'prefill_cost' },
+  },
+  cluster_score: {
+    description: 'global layer (seed formula): 0.35·cache + 0.25·session + 0.25·load headroom + 0.15·latency',
+    scorers: [{ type: 'cluster_score' }],
+    picker: { type: 'max_score' },
+  },
   default: {
     description: 'sticky sessions, then short queues, free KV cache and few in flight',
     scorers: [

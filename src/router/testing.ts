@@ -3,8 +3,9 @@
  * `routerTesting` for tests outside src/router. Not for production code.
  */
 import { Rng } from '../core/index.js';
+import { KvBlockIndex } from './kvindex/index.js';
 import type { PluginInstance, PluginKind, PluginType } from './plugin.js';
-import type { EndpointLoad, EndpointView, RouteRequest, RoutingContext, ScoredEndpoint } from './types.js';
+import type { EndpointLoad, EndpointView, KvOverlapIndex, RouteRequest, RoutingContext, ScoredEndpoint } from './types.js';
 
 export interface EndpointOverrides {
   url?: string;
@@ -52,6 +53,9 @@ export interface RequestOverrides {
   headers?: Record<string, string | undefined>;
   user?: string;
   promptText?: string;
+  /** Prompt token ids (wrapped in the lazy `tokenIds` thunk). */
+  tokenIds?: ArrayLike<number>;
+  loraId?: number | null;
   excluded?: Iterable<string>;
 }
 
@@ -62,8 +66,14 @@ export function makeRequest(over: RequestOverrides = {}): RouteRequest {
     headers: over.headers ?? {},
     ...(over.user === undefined ? {} : { user: over.user }),
     ...(over.promptText === undefined ? {} : { promptText: over.promptText }),
+    ...(over.tokenIds === undefined ? {} : { tokenIds: tokensOf(over.tokenIds) }),
+    ...(over.loraId === undefined ? {} : { loraId: over.loraId }),
     excluded: new Set(over.excluded ?? []),
   };
+}
+
+function tokensOf(ids: ArrayLike<number>): () => ArrayLike<number> {
+  return () => ids;
 }
 
 export interface ContextOverrides extends RequestOverrides {
@@ -71,10 +81,28 @@ export interface ContextOverrides extends RequestOverrides {
   /** A function, a seed for a deterministic Rng, or a list of values returned in turn (cycled). */
   random?: (() => number) | number | readonly number[];
   request?: RouteRequest;
+  kvIndex?: KvOverlapIndex;
 }
 
 export function makeContext(over: ContextOverrides = {}): RoutingContext {
-  return { now: over.now ?? 0, random: randomSource(over.random ?? 1), request: over.request ?? makeRequest(over) };
+  const ctx = { now: over.now ?? 0, random: randomSource(over.random ?? 1), request: over.request ?? makeRequest(over) };
+  return over.kvIndex === undefined ? ctx : { ...ctx, kvIndex: over.kvIndex };
+}
+
+/**
+ * An index where `held[id]` = blocks of `tokens` (in `blockSize`-token blocks) that backend `id`
+ * holds, built from BlockStored events (engine hashes made up per backend).
+ */
+export function makeKvIndex(tokens: ArrayLike<number>, held: Readonly<Record<string, number>>, blockSize = 4): KvBlockIndex {
+  const index = new KvBlockIndex({ blockSize });
+  let b = 0;
+  for (const [id, blocks] of Object.entries(held)) {
+    b++;
+    if (blocks <= 0) continue;
+    const ids = Array.from({ length: blocks * blockSize }, (_, i) => tokens[i]!);
+    index.blockStored(id, { blockHashes: Array.from({ length: blocks }, (_, k) => BigInt(b * 100_000 + k + 1)), parentBlockHash: null, tokenIds: ids, blockSize, loraId: null });
+  }
+  return index;
 }
 
 export function randomSource(r: (() => number) | number | readonly number[]): () => number {

@@ -38,6 +38,14 @@ export interface EndpointLoad {
   scrapedAt: number | null;
   /** This gateway's inFlight at the moment of that scrape. */
   inFlightAtScrape: number;
+  /**
+   * (Optional, for prefill_cost.) Prompt tokens queued for prefill and not yet computed, as of
+   * the scrape — the sim engine's `pendingPrefillTokens`, or a load view summing the prompts it
+   * sent that have no first token yet. Absent/null: estimated from `waiting`.
+   */
+  pendingPrefillTokens?: number | null;
+  /** (Optional, for prefill_cost.) KV-cache capacity in blocks (vLLM cache_config_info num_gpu_blocks). */
+  kvCapacityBlocks?: number | null;
 }
 
 /** What plugins see: the endpoint, its health and its load. */
@@ -59,6 +67,14 @@ export interface RouteRequest {
   readonly user?: string;
   /** Rendered prompt text (for hashing/prefix plugins), if the gateway extracted it. */
   readonly promptText?: string;
+  /**
+   * The prompt's token ids (what the engine will prefill), if the caller has them. A function so
+   * tokenizing stays lazy: it is called at most once per request, and only when a KV-aware plugin
+   * asks (through `promptTokenIds` / `promptPrefixHashes`, which memoise per request object).
+   */
+  readonly tokenIds?: () => ArrayLike<number>;
+  /** LoRA adapter id as engines report it in KV events (`lora_id`); absent/null = base model. */
+  readonly loraId?: number | null;
   /** Endpoint ids already tried for this request (retries go elsewhere). */
   readonly excluded: ReadonlySet<string>;
 }
@@ -69,6 +85,24 @@ export interface RoutingContext {
   /** Uniform [0,1) random source (seedable for tests). */
   readonly random: () => number;
   readonly request: RouteRequest;
+  /**
+   * The exact KV index (which endpoint holds how many leading blocks of a prompt), for
+   * kv_overlap, prefill_cost and cluster_score. Absent: those plugins see no cached blocks.
+   * A KvBlockIndex is one; pass the same long-lived object with every request.
+   */
+  readonly kvIndex?: KvOverlapIndex;
+}
+
+/**
+ * What KV-aware plugins need from a KV index (`KvBlockIndex` implements it): the block size its
+ * hashes use, and the allocation-free lookup by backend slot. Backend ids are endpoint ids.
+ */
+export interface KvOverlapIndex {
+  readonly blockSize: number;
+  /** out[slotOf(id)] = leading blocks of `hashes` ([hi0, lo0, hi1, lo1, ...]) held by backend `id`; reused array. */
+  lookupSlots(hashes: Uint32Array): ArrayLike<number>;
+  /** The backend's slot in lookupSlots' result, or -1 (unknown backend). */
+  slotOf(backendId: string): number;
 }
 
 export interface ScoredEndpoint {

@@ -27,7 +27,18 @@ describe('queue_depth', () => {
     out.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 12));
   });
 
-  it.each([{ k: 0 }, { k: -1 }, { q: 1 }])('rejects params %j', (params) => {
+  it.each<[string, number[], number[]]>([
+    ['shortest 1, longest 0, linear between', [0, 5, 10], [1, 0.5, 0]],
+    ['relative: only the spread matters', [100, 101], [1, 0]],
+    ['all equal → 1', [3, 3, 3], [1, 1, 1]],
+    ['one endpoint → 1', [7], [1]],
+  ])('mode minmax (llm-d queue-scorer): %s', (_name, queues, expected) => {
+    const s = createPlugin(queueDepthScorer, { mode: 'minmax' });
+    const eps = queues.map((q, i) => makeEndpoint(`w${i}`, { load: makeLoad({ inFlight: q }) }));
+    expect(s.score(makeContext(), eps)).toEqual(expected);
+  });
+
+  it.each([{ k: 0 }, { k: -1 }, { q: 1 }, { mode: 'relative' }])('rejects params %j', (params) => {
     expect(queueDepthScorer.params.safeParse(params).success).toBe(false);
   });
 });

@@ -22,6 +22,8 @@ const asJson = args.includes('--json');
 
 interface Sample {
   readyMs: number;
+  /** All three demo clusters routable (the gateway's table has 3 endpoints for the demo model). */
+  allMs: number;
   listeningMs: number;
   rssMiB: number;
   processes: number;
@@ -61,8 +63,15 @@ async function startOnce(dataDir: string, port: number): Promise<{ sample: Sampl
     await new Promise((r) => setTimeout(r, 20));
   }
   const readyMs = performance.now() - t0;
+  for (;;) {
+    const body = await fetch(`http://127.0.0.1:${port}/debug/routing`).then((r) => r.json() as Promise<{ models: Record<string, { endpoints: unknown[] }> }>, () => undefined);
+    if ((body?.models['demo-llama-8b']?.endpoints.length ?? 0) >= 3) break;
+    if (performance.now() - t0 > 60_000) throw new Error(`not all clusters routable after 60 s:\n${out}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const allMs = performance.now() - t0;
   const mem = treeRssMiB(p.pid!);
-  return { sample: { readyMs, listeningMs, ...mem }, pid: p.pid!, stop: async (sig) => (p.kill(sig), await exited) };
+  return { sample: { readyMs, allMs, listeningMs, ...mem }, pid: p.pid!, stop: async (sig) => (p.kill(sig), await exited) };
 }
 
 function median(xs: number[]): number {
@@ -86,22 +95,22 @@ for (let i = 0; i < runs; i++) {
 }
 
 const row = (name: string, xs: Sample[]) =>
-  `| ${name} | ${runs} | ${(median(xs.map((x) => x.listeningMs)) / 1000).toFixed(2)} | ${(median(xs.map((x) => x.readyMs)) / 1000).toFixed(2)} | ${(Math.max(...xs.map((x) => x.readyMs)) / 1000).toFixed(2)} | ${median(xs.map((x) => x.rssMiB)).toFixed(0)} | ${median(xs.map((x) => x.processes))} |`;
-const result = { machine: machineLine(), runs, fresh, restart, medianReadyMs: { fresh: median(fresh.map((x) => x.readyMs)), restart: median(restart.map((x) => x.readyMs)) } };
+  `| ${name} | ${runs} | ${(median(xs.map((x) => x.listeningMs)) / 1000).toFixed(2)} | ${(median(xs.map((x) => x.readyMs)) / 1000).toFixed(2)} | ${(Math.max(...xs.map((x) => x.readyMs)) / 1000).toFixed(2)} | ${(median(xs.map((x) => x.allMs)) / 1000).toFixed(2)} | ${median(xs.map((x) => x.rssMiB)).toFixed(0)} | ${median(xs.map((x) => x.processes))} |`;
+const result = { machine: machineLine(), runs, fresh, restart, medianReadyMs: { fresh: median(fresh.map((x) => x.readyMs)), restart: median(restart.map((x) => x.readyMs)) }, medianAllMs: { fresh: median(fresh.map((x) => x.allMs)), restart: median(restart.map((x) => x.allMs)) } };
 if (asJson) process.stdout.write(`${JSON.stringify(result)}\n`);
 const section = [
   '## Start-up of `switchyard up --demo` (bench/up)',
   '',
   `Run on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machineLine()}. Command: \`npm run bench:up -- --runs ${runs} --write\`.`,
   '',
-  'Time from launching `switchyard up --demo` to `/ready` answering 200 (the simulated demo model is routable on all three simulated clusters: control plane, gateway, 3 agents and 3 `worker sim` replicas started). *fresh*: an empty data directory. *restart*: the same directory after `kill -9` of the first process, so the replicas are still running and are adopted. *RSS* is the whole process tree (control plane + gateway, agents, replicas) once ready. Target: ready in under 10 s.',
+  'Time from launching `switchyard up --demo` to `/ready` answering 200 (the simulated demo model can serve: at least one replica is in the gateway\'s table), and to all three simulated clusters being routable (3 replicas in the table). The tree is the control plane + gateway, 3 agents and 3 `worker sim` replicas. *fresh*: an empty data directory. *restart*: the same directory after `kill -9` of the first process, so the replicas are still running and are adopted. *RSS* is the whole process tree (control plane + gateway, agents, replicas) once ready. Target: ready in under 10 s.',
   '',
-  '| start | runs | listening s (median) | ready s (median) | ready s (max) | RSS MiB (median) | processes |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| start | runs | listening s (median) | /ready 200 s (median) | /ready 200 s (max) | all 3 clusters routable s (median) | RSS MiB (median) | processes |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   row('fresh data dir', fresh),
   row('restart after kill -9 (adopt replicas)', restart),
   '',
-  `Result: ready in ${(result.medianReadyMs.fresh / 1000).toFixed(1)} s (median, fresh) — ${result.medianReadyMs.fresh < 10_000 ? 'under' : 'OVER'} the 10 s target; ${(result.medianReadyMs.restart / 1000).toFixed(1)} s after a crash.`,
+  `Result: ready in ${(result.medianReadyMs.fresh / 1000).toFixed(1)} s (median, fresh; all three clusters routable at ${(result.medianAllMs.fresh / 1000).toFixed(1)} s) — ${result.medianAllMs.fresh < 10_000 ? 'under' : 'OVER'} the 10 s target; ${(result.medianReadyMs.restart / 1000).toFixed(1)} s after a crash.`,
   '',
 ].join('\n');
 if (!asJson) process.stdout.write(section);

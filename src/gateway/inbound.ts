@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { randomId, SwitchyardError } from '../core/index.js';
-import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest, parseJsonBody, parseRequest, ResponsesRequest } from '../openai/index.js';
+import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest, parseJsonBody, parseRequest, readBody, ResponsesRequest } from '../openai/index.js';
 import type { RouteRequest } from '../router/index.js';
 import { chatRequestCertainlyValid } from './precheck.js';
 import type { RoutingTable } from './table.js';
@@ -46,88 +46,6 @@ interface ParsedFields {
 const ID_PREFIX = `req-${randomId(48)}-`;
 let idCounter = 0;
 
-/**
- * Read a request body into one Buffer: openai's readBody (same limits, same errors, same result),
- * except that its listeners are removed once the body is read. readBody leaves them on the
- * request, and with them its buffered chunks, for as long as the request lives — a whole
- * stream, for the gateway. The listeners are shared functions that find the read's state on the
- * request (no closures per request).
- */
-export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBytes) {
-      req.resume();
-      reject(tooLarge(maxBytes));
-      return;
-    }
-    (req as BodyReadTarget)[kBodyRead] = new BodyRead(maxBytes, resolve, reject);
-    req.on('data', onBodyData);
-    req.on('end', onBodyEnd);
-    req.on('error', onBodyError);
-    req.on('close', onBodyClose);
-  });
-}
-
-const kBodyRead = Symbol('switchyard.bodyRead');
-type BodyReadTarget = IncomingMessage & { [kBodyRead]?: BodyRead | undefined };
-
-class BodyRead {
-  chunks: Buffer[] = [];
-  size = 0;
-  failed = false;
-  constructor(
-    readonly maxBytes: number,
-    readonly resolve: (b: Buffer) => void,
-    readonly reject: (e: unknown) => void,
-  ) {}
-}
-
-function onBodyData(this: BodyReadTarget, chunk: Buffer): void {
-  const r = this[kBodyRead];
-  if (r === undefined || r.failed) return;
-  r.size += chunk.length;
-  if (r.size > r.maxBytes) {
-    r.failed = true;
-    r.chunks = [];
-    r.reject(tooLarge(r.maxBytes));
-    return;
-  }
-  r.chunks.push(chunk);
-}
-
-function onBodyEnd(this: BodyReadTarget): void {
-  const r = this[kBodyRead];
-  if (r === undefined || r.failed) return;
-  this.off('data', onBodyData);
-  this.off('end', onBodyEnd);
-  this.off('close', onBodyClose);
-  this.off('error', onBodyError);
-  // As before, a late 'error' on the request must not become an uncaught exception.
-  this.on('error', ignore);
-  this[kBodyRead] = undefined;
-  r.resolve(r.chunks.length === 1 ? r.chunks[0]! : Buffer.concat(r.chunks, r.size));
-}
-
-function onBodyError(this: BodyReadTarget, e?: unknown): void {
-  const r = this[kBodyRead];
-  if (r === undefined || r.failed) return;
-  r.failed = true;
-  r.reject(new SwitchyardError('invalid_request', 'The request body could not be read (the client went away).', { cause: e }));
-}
-
-function onBodyClose(this: BodyReadTarget): void {
-  if (!this.complete) onBodyError.call(this);
-}
-
-function tooLarge(limit: number): SwitchyardError {
-  return new SwitchyardError('payload_too_large', `The request body exceeds the limit of ${limit} bytes.`);
-}
-
-function ignore(): void {
-  // a request that was read completely: nothing to do
-}
-
 /** The client's `x-request-id` when it is a sane token, else a fresh one. */
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
@@ -141,7 +59,7 @@ export function requestIdOf(req: IncomingMessage): string {
  */
 export async function readInbound(kind: ApiKind, req: IncomingMessage, requestId: string, table: RoutingTable, maxBodyBytes: number): Promise<Inbound> {
   const t0 = performance.now();
-  const raw = await readRequestBody(req, maxBodyBytes);
+  const raw = await readBody(req, maxBodyBytes);
   const json = parseJsonBody(raw);
   const parsed = validate(kind, json) as ParsedFields;
   const model = parsed.model;

@@ -17,7 +17,10 @@ function tooLarge(limit: number): SwitchyardError {
 
 /**
  * Read a request body into one Buffer. Rejects with `payload_too_large` (413) past `maxBytes`
- * (the rest of the body is drained and discarded).
+ * (the rest of the body is drained and discarded). Its listeners are removed once the body is
+ * read, so a long-lived request (a gateway stream) does not keep them, or the buffered chunks,
+ * alive; they are shared functions that find the read's state on the request (no closures per
+ * request).
  */
 export function readBody(req: IncomingMessage, maxBytes: number = DEFAULT_MAX_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -27,33 +30,68 @@ export function readBody(req: IncomingMessage, maxBytes: number = DEFAULT_MAX_BO
       reject(tooLarge(maxBytes));
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > maxBytes) {
-        failed = true;
-        chunks.length = 0;
-        reject(tooLarge(maxBytes));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (!failed) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
-    const abort = (e?: unknown): void => {
-      if (failed) return;
-      failed = true;
-      reject(new SwitchyardError('invalid_request', 'The request body could not be read (the client went away).', { cause: e }));
-    };
-    req.on('error', abort);
-    req.on('close', () => {
-      if (!req.complete) abort();
-    });
+    (req as BodyReadTarget)[kBodyRead] = new BodyRead(maxBytes, resolve, reject);
+    req.on('data', onBodyData);
+    req.on('end', onBodyEnd);
+    req.on('error', onBodyError);
+    req.on('close', onBodyClose);
   });
+}
+
+const kBodyRead = Symbol('switchyard.bodyRead');
+type BodyReadTarget = IncomingMessage & { [kBodyRead]?: BodyRead | undefined };
+
+class BodyRead {
+  chunks: Buffer[] = [];
+  size = 0;
+  failed = false;
+  constructor(
+    readonly maxBytes: number,
+    readonly resolve: (b: Buffer) => void,
+    readonly reject: (e: unknown) => void,
+  ) {}
+}
+
+function onBodyData(this: BodyReadTarget, chunk: Buffer): void {
+  const r = this[kBodyRead];
+  if (r === undefined || r.failed) return;
+  r.size += chunk.length;
+  if (r.size > r.maxBytes) {
+    r.failed = true;
+    r.chunks = [];
+    r.reject(tooLarge(r.maxBytes));
+    return;
+  }
+  r.chunks.push(chunk);
+}
+
+function onBodyEnd(this: BodyReadTarget): void {
+  const r = this[kBodyRead];
+  if (r === undefined || r.failed) return;
+  this.off('data', onBodyData);
+  this.off('end', onBodyEnd);
+  this.off('close', onBodyClose);
+  this.off('error', onBodyError);
+  // As before, a late 'error' on the request must not become an uncaught exception.
+  this.on('error', ignore);
+  this[kBodyRead] = undefined;
+  r.resolve(r.chunks.length === 1 ? r.chunks[0]! : Buffer.concat(r.chunks, r.size));
+}
+
+function onBodyError(this: BodyReadTarget, e?: unknown): void {
+  const r = this[kBodyRead];
+  if (r === undefined || r.failed) return;
+  r.failed = true;
+  r.reject(new SwitchyardError('invalid_request', 'The request body could not be read (the client went away).', { cause: e }));
+}
+
+function onBodyClose(this: BodyReadTarget): void {
+  if (!this.complete) onBodyError.call(this);
+}
+
+
+function ignore(): void {
+  // a request that was read completely: nothing to do
 }
 
 /**

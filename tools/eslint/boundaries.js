@@ -21,13 +21,14 @@ export const LAYERS = {
   router: ['core', 'observability', 'kvevents'],
   engines: ['core', 'config', 'observability', 'openai', 'kvevents'],
   store: ['core', 'api'],
+  limits: ['core', 'observability'],
   providers: ['core', 'config', 'observability', 'api'],
-  control: ['core', 'config', 'observability', 'api', 'store', 'router', 'providers', 'openai'],
-  gateway: ['core', 'config', 'observability', 'openai', 'kvevents', 'router', 'control', 'api'],
+  control: ['core', 'config', 'observability', 'api', 'store', 'router', 'providers', 'openai', 'limits'],
+  gateway: ['core', 'config', 'observability', 'openai', 'kvevents', 'router', 'control', 'api', 'limits'],
   agent: ['core', 'config', 'observability', 'api', 'kvevents', 'router', 'engines'],
   fleet: ['core', 'config', 'observability', 'kvevents', 'router', 'engines'],
-  cli: ['core', 'config', 'observability', 'openai', 'kvevents', 'api', 'router', 'engines', 'store', 'providers', 'control', 'gateway', 'agent', 'fleet', 'server'],
-  server: ['core', 'config', 'observability', 'openai', 'kvevents', 'api', 'router', 'engines', 'store', 'providers', 'control', 'gateway', 'agent'],
+  cli: ['core', 'config', 'observability', 'openai', 'kvevents', 'api', 'router', 'engines', 'store', 'providers', 'control', 'gateway', 'agent', 'fleet', 'server', 'limits'],
+  server: ['core', 'config', 'observability', 'openai', 'kvevents', 'api', 'router', 'engines', 'store', 'providers', 'control', 'gateway', 'agent', 'limits'],
 };
 
 /** @param {string} file absolute path @param {string} srcDir */

@@ -86,6 +86,15 @@ export interface SimulatorOptions {
    * scraper; inFlight stays live either way.
    */
   readonly scrapeIntervalMs?: number;
+  /**
+   * Maintain the fleet's exact KV index (default true): one KvBlockIndex (block size = the
+   * engine's) fed by every worker's KV events, keyed by worker id, passed to the router as
+   * ctx.kvIndex (what kv_overlap, prefill_cost and cluster_score read). false: no index, and the
+   * engines emit no KV events unless `kvEventSink` is set (slightly faster, for profiles that do
+   * not read the index).
+   */
+  readonly kvIndex?: boolean;
+  /** Also receives every engine's KV events (after the simulator's own index, if any). */
   readonly kvEventSink?: KvEventSink;
   readonly onDecision?: (e: DecisionEvent) => void;
 }
@@ -104,6 +113,8 @@ export interface CompiledSimulator {
   readonly traceBlockSize: number;
   readonly seed: number;
   readonly scrapeIntervalMs: number;
+  /** The simulator maintains a KV index and passes it as ctx.kvIndex. */
+  readonly kvIndex: boolean;
 }
 
 const invalid = (param: string, message: string): SwitchyardError => new SwitchyardError('invalid_argument', message, { param });
@@ -132,7 +143,7 @@ export function compileSimulatorOptions(o: SimulatorOptions): CompiledSimulator 
     ...(o.maxNumSeqs === undefined ? {} : { maxNumSeqs: intIn(o.maxNumSeqs, 1, 1 << 20, 'max-num-seqs', 'max num seqs') }),
     ...(o.maxNumBatchedTokens === undefined ? {} : { maxNumBatchedTokens: intIn(o.maxNumBatchedTokens, 1, 1 << 24, 'max-num-batched-tokens', 'max num batched tokens') }),
     enablePrefixCaching: true,
-    emitKvEvents: o.kvEventSink !== undefined,
+    emitKvEvents: o.kvEventSink !== undefined || (o.kvIndex ?? true),
   });
   const computed = computeNumGpuBlocks({ gpu: GPU_PROFILES[gpu], arch: base.arch, tensorParallelSize: base.tensorParallelSize, blockSize: 1 });
   const kvCapacityTokens = o.kvCapacityTokens ?? computed;
@@ -160,5 +171,6 @@ export function compileSimulatorOptions(o: SimulatorOptions): CompiledSimulator 
     traceBlockSize,
     seed: o.seed ?? 0,
     scrapeIntervalMs,
+    kvIndex: o.kvIndex ?? true,
   };
 }

@@ -8,10 +8,15 @@
  *   worker policy. Each cluster has its own compiled profiles (own session pins, cursors and
  *   rings), as a cluster agent running the local layer would.
  *
+ * KV-aware profiles: every request carries `tokenIds` (the exact prompt token ids the engine gets)
+ * and every decision's context carries `kvIndex`, the simulator's KvBlockIndex fed by every
+ * worker's KV events (keyed by worker id). In two-layer mode the cluster layer sees a
+ * ClusterKvView of the same index (a cluster holds what its best worker holds).
+ *
  * Decision time is the wall time of the route() calls only (building views is not counted).
  */
 import { Rng, SwitchyardError } from '../core/index.js';
-import { compileProfiles, Router, SESSION_HEADER, type Decision, type EndpointLoad, type EndpointView, type RouteRequest, type RoutingContext } from '../router/index.js';
+import { compileProfiles, KvBlockIndex, Router, SESSION_HEADER, type Decision, type EndpointLoad, type EndpointView, type KvOverlapIndex, type RouteRequest, type RoutingContext } from '../router/index.js';
 import type { CompiledSimulator, SimulatorOptions } from './config.js';
 import { renderPromptText } from './tokens.js';
 import type { TraceRequest } from './trace.js';
@@ -21,13 +26,15 @@ const NONE: ReadonlySet<string> = new Set();
 const NO_HEADERS: Readonly<Record<string, string | undefined>> = Object.freeze({});
 
 /**
- * The routing view of a trace request. Besides RouteRequest's fields it carries the prompt's
- * token ids and the trace's block ids, for KV-aware plugins that hash the prompt themselves;
- * `promptText` (what consistent_hash keys on) is rendered from the tokens on first read, capped
- * at 2,048 characters like the gateway's.
+ * The routing view of a trace request. `tokenIds()` (RouteRequest's lazy token field, what
+ * kv_overlap, prefill_cost and approx_prefix hash) returns `promptTokenIds`, the exact tokens the
+ * engine gets, so the router's prefix hashes equal the KV index's; `loraId` is null like the
+ * engines' KV events. `hashIds` are the trace's block ids. `promptText` (what consistent_hash
+ * keys on) is rendered from the tokens on first read, capped at 2,048 characters like the gateway's.
  */
 export class SimRouteRequest implements RouteRequest {
   readonly excluded = NONE;
+  readonly loraId = null;
   readonly headers: Readonly<Record<string, string | undefined>>;
   private text: string | undefined;
 
@@ -38,6 +45,11 @@ export class SimRouteRequest implements RouteRequest {
     readonly trace: TraceRequest,
   ) {
     this.headers = trace.sessionId === undefined ? NO_HEADERS : { [SESSION_HEADER]: trace.sessionId };
+  }
+
+  /** RouteRequest.tokenIds: the prompt as the engine receives it (no copy). */
+  tokenIds(): ArrayLike<number> {
+    return this.promptTokenIds;
   }
 
   get promptText(): string {
@@ -58,6 +70,45 @@ export interface RouteOutcome {
   readonly us: number;
 }
 
+/**
+ * The cluster layer's view of the workers' KV index (KvOverlapIndex, keyed by cluster id): a
+ * cluster holds as many leading blocks of a prompt as its best worker does, since the request
+ * will go to one worker inside it. One lookup in the worker index per call, no allocation.
+ */
+export class ClusterKvView implements KvOverlapIndex {
+  readonly blockSize: number;
+  private readonly slots: ReadonlyMap<string, number>;
+  private readonly out: Int32Array;
+
+  constructor(
+    private readonly index: KvOverlapIndex,
+    private readonly clusters: readonly { readonly id: string; readonly workerIds: readonly string[] }[],
+  ) {
+    this.blockSize = index.blockSize;
+    this.slots = new Map(clusters.map((c, i) => [c.id, i]));
+    this.out = new Int32Array(clusters.length);
+  }
+
+  lookupSlots(hashes: Uint32Array): ArrayLike<number> {
+    const held = this.index.lookupSlots(hashes);
+    const out = this.out;
+    for (let c = 0; c < this.clusters.length; c++) {
+      let best = 0;
+      for (const w of this.clusters[c]!.workerIds) {
+        const s = this.index.slotOf(w);
+        const h = s < 0 ? 0 : (held[s] ?? 0);
+        if (h > best) best = h;
+      }
+      out[c] = best;
+    }
+    return out;
+  }
+
+  slotOf(backendId: string): number {
+    return this.slots.get(backendId) ?? -1;
+  }
+}
+
 interface ClusterGroup {
   readonly view: EndpointView;
   readonly load: EndpointLoad;
@@ -73,12 +124,16 @@ export class FleetRouting {
   private readonly groups: readonly ClusterGroup[] | undefined;
   private readonly clusterViews: readonly EndpointView[];
   private readonly random: () => number;
+  /** What the cluster layer sees of kvIndex (two-layer mode only). */
+  private readonly clusterKv: ClusterKvView | undefined;
 
+  /** `kvIndex`: the workers' KV index (backend ids = worker ids), passed as ctx.kvIndex. */
   constructor(
     private readonly config: CompiledSimulator,
     private readonly options: Pick<SimulatorOptions, 'profiles' | 'registry'>,
     workers: readonly FleetWorker[],
     rng: Rng,
+    private readonly kvIndex?: KvOverlapIndex,
   ) {
     this.flat = this.compile();
     requireProfile(this.flat, config.policy, 'policy');
@@ -88,17 +143,19 @@ export class FleetRouting {
     if (config.clusterPolicy === undefined) {
       this.groups = undefined;
       this.clusterViews = [];
+      this.clusterKv = undefined;
       return;
     }
     requireProfile(this.flat, config.clusterPolicy, 'cluster-policy');
     const names = [...new Set(workers.map((w) => w.cluster))];
     this.groups = names.map((name) => {
       const members = workers.filter((w) => w.cluster === name);
-      const load: EndpointLoad = { inFlight: 0, running: null, waiting: null, kvUsage: null, scrapedAt: null, inFlightAtScrape: 0 };
+      const load: EndpointLoad = { inFlight: 0, running: null, waiting: null, kvUsage: null, scrapedAt: null, inFlightAtScrape: 0, pendingPrefillTokens: null, kvCapacityBlocks: null };
       const view: EndpointView = { id: name, url: `sim://${name}`, model: config.model, labels: { cluster: name, simulated: 'true' }, weight: members.length, healthy: true, weightFactor: 1, load };
       return { view, load, workers: members, views: members.map((w) => w.view), router: this.compile() };
     });
     this.clusterViews = this.groups.map((g) => g.view);
+    this.clusterKv = kvIndex === undefined ? undefined : new ClusterKvView(kvIndex, this.groups.map((g) => ({ id: g.view.id, workerIds: g.workers.map((w) => w.id) })));
   }
 
   /**
@@ -108,7 +165,8 @@ export class FleetRouting {
    */
   route(request: SimRouteRequest, now: number): RouteOutcome {
     void request.promptText;
-    const ctx: RoutingContext = { now, random: this.random, request };
+    const kvIndex = this.kvIndex;
+    const ctx: RoutingContext = kvIndex === undefined ? { now, random: this.random, request } : { now, random: this.random, request, kvIndex };
     if (this.groups === undefined) {
       const t0 = performance.now();
       const decision = this.flat.route(this.config.policy, ctx, this.views);
@@ -117,7 +175,9 @@ export class FleetRouting {
     }
     for (const g of this.groups) aggregate(g);
     const t0 = performance.now();
-    const clusterDecision = this.flat.route(this.config.clusterPolicy!, ctx, this.clusterViews);
+    const clusterKv = this.clusterKv;
+    const clusterCtx: RoutingContext = clusterKv === undefined ? ctx : { now, random: this.random, request, kvIndex: clusterKv };
+    const clusterDecision = this.flat.route(this.config.clusterPolicy!, clusterCtx, this.clusterViews);
     const picked = clusterDecision.endpoint?.id;
     const group = picked === undefined ? undefined : this.groups.find((g) => g.view.id === picked);
     if (group === undefined) return { worker: null, decision: clusterDecision, clusterDecision, us: (performance.now() - t0) * 1000 };
@@ -142,14 +202,25 @@ export class FleetRouting {
     const rng = new Rng(0x3a7);
     const random = (): number => rng.next();
     const views = this.views.map((v) => ({ ...v, load: { ...v.load } }));
+    // Prompts of two full blocks from one of 7 prefixes plus a unique token; a throw-away index
+    // holds each prefix on one view, so the KV-aware plugins run their whole lookup path.
+    const bs = this.kvIndex?.blockSize ?? this.config.engine.blockSize;
+    const prefixes = Array.from({ length: 7 }, (_, p) => Array.from({ length: 2 * bs }, (_, t) => (p * 7919 + t) % 100_000));
+    const index = this.kvIndex === undefined ? undefined : new KvBlockIndex({ blockSize: bs, expectedBlocks: 64, expectedBackends: views.length });
+    if (index !== undefined) {
+      prefixes.forEach((tokens, p) => index.blockStored(views[p % views.length]!.id, { blockHashes: [BigInt(2 * p + 1), BigInt(2 * p + 2)], parentBlockHash: null, tokenIds: tokens, blockSize: bs, loraId: null }));
+    }
+    const clusterKv = index === undefined || this.groups === undefined ? undefined : new ClusterKvView(index, this.groups.map((g) => ({ id: g.view.id, workerIds: g.workers.map((w) => w.id) })));
     for (let i = 0; i < n; i++) {
-      const tr: TraceRequest = { index: i, line: 0, timestampMs: i, inputLength: 64, outputLength: 1, hashIds: [String(i % 7)], ...(i % 2 === 0 ? { sessionId: `s${i % 5}` } : {}) };
-      const request = new SimRouteRequest(`warmup-${i}`, this.config.model, [i % 7, i % 3, i], tr);
+      const tr: TraceRequest = { index: i, line: 0, timestampMs: i, inputLength: 2 * bs + 1, outputLength: 1, hashIds: [String(i % 7)], ...(i % 2 === 0 ? { sessionId: `s${i % 5}` } : {}) };
+      const request = new SimRouteRequest(`warmup-${i}`, this.config.model, [...prefixes[i % 7]!, 100_000 + i], tr);
       void request.promptText;
-      const ctx: RoutingContext = { now: i, random, request };
-      for (const v of views) Object.assign(v.load, { inFlight: rng.int(4), running: rng.int(4), waiting: rng.int(2), kvUsage: rng.next(), scrapedAt: i, inFlightAtScrape: 0 });
+      const ctx: RoutingContext = index === undefined ? { now: i, random, request } : { now: i, random, request, kvIndex: index };
+      for (const v of views) {
+        Object.assign(v.load, { inFlight: rng.int(4), running: rng.int(4), waiting: rng.int(2), kvUsage: rng.next(), scrapedAt: i, inFlightAtScrape: 0, pendingPrefillTokens: rng.int(4) * bs });
+      }
       spare.route(this.config.policy, ctx, views);
-      if (this.config.clusterPolicy !== undefined) spare.route(this.config.clusterPolicy, ctx, views);
+      if (this.config.clusterPolicy !== undefined) spare.route(this.config.clusterPolicy, clusterKv === undefined ? ctx : { ...ctx, kvIndex: clusterKv }, views);
     }
   }
 }
@@ -158,12 +229,17 @@ function requireProfile(router: Router, name: string, param: string): void {
   if (!router.hasProfile(name)) throw new SwitchyardError('invalid_argument', `unknown routing profile '${name}' for --${param}; known: ${router.names().join(', ')}`, { param });
 }
 
-/** A cluster's view: the sum of its workers' loads (KV usage: the mean; null if none sampled). */
+/**
+ * A cluster's view: the sum of its workers' loads (KV usage: the mean, so kvUsage ×
+ * kvCapacityBlocks = Σ blocks in use, every worker having the same capacity; null if none sampled).
+ */
 function aggregate(g: ClusterGroup): void {
   let inFlight = 0;
   let running = 0;
   let waiting = 0;
   let kv = 0;
+  let pending = 0;
+  let capacity = 0;
   let sampled = 0;
   let scrapedAt: number | null = null;
   let atScrape = 0;
@@ -175,6 +251,8 @@ function aggregate(g: ClusterGroup): void {
       running += l.running;
       waiting += l.waiting;
       kv += l.kvUsage ?? 0;
+      pending += l.pendingPrefillTokens ?? 0;
+      capacity += l.kvCapacityBlocks ?? 0;
       sampled++;
       scrapedAt = scrapedAt === null || (l.scrapedAt ?? 0) < scrapedAt ? l.scrapedAt : scrapedAt;
     }
@@ -186,4 +264,6 @@ function aggregate(g: ClusterGroup): void {
   load.waiting = sampled > 0 ? waiting : null;
   load.kvUsage = sampled > 0 ? kv / sampled : null;
   load.scrapedAt = sampled > 0 ? scrapedAt : null;
+  load.pendingPrefillTokens = sampled > 0 ? pending : null;
+  load.kvCapacityBlocks = sampled > 0 ? capacity : null;
 }

@@ -11,13 +11,20 @@
  *  - scrapes (scrapeIntervalMs > 0): sample every worker's running/waiting/KV usage.
  * The run ends when the clock is idle: every request finished or was rejected.
  *
+ * KV index: every engine's KV events (BlockStored / BlockRemoved, emitted the moment a step
+ * changes its cache) feed one KvBlockIndex keyed by worker id, with the engines' block size and
+ * the router's chained hash, so `kv_overlap` & co. see exactly the blocks each worker holds
+ * (zero event delay). The router gets it as ctx.kvIndex and each request's tokens as tokenIds.
+ *
  * Deterministic: same trace and options → same metrics (only decisionP99Us and wallMs, which
  * measure real CPU time, vary).
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Rng, SwitchyardError, VirtualClock } from '../core/index.js';
 import type { EngineObserver, FinishedRequest } from '../engines/index.js';
-import { compileSimulatorOptions, type CompiledSimulator, type SimulatorOptions } from './config.js';
+import type { KvEventBatch } from '../kvevents/index.js';
+import { applyKvEventBatch, KvBlockIndex } from '../router/index.js';
+import { compileSimulatorOptions, type CompiledSimulator, type KvEventSink, type SimulatorOptions } from './config.js';
 import { hitRateUpperBound, Samples, summarize, type OutcomeSample, type SimulationMetrics, type UpperBound } from './metrics.js';
 import { FleetRouting, SimRouteRequest } from './routing.js';
 import { outputToken, promptTokens } from './tokens.js';
@@ -71,6 +78,8 @@ export class FleetSimulator {
   readonly clock = new VirtualClock(0);
   readonly config: CompiledSimulator;
   readonly workers: readonly FleetWorker[];
+  /** The fleet's KV index (backend ids = worker ids), unless options.kvIndex is false. */
+  readonly kvIndex: KvBlockIndex | undefined;
   private readonly routing: FleetRouting;
   private readonly options: SimulatorOptions;
   private readonly outcomes: RequestOutcome[] = [];
@@ -87,14 +96,18 @@ export class FleetSimulator {
     const observer: EngineObserver = { interToken: (_id, ms) => this.itl.push(ms) };
     const perCluster = Math.ceil(config.workers / config.clusters);
     const pad = String(perCluster - 1).length;
+    const index = (this.kvIndex = config.kvIndex
+      ? new KvBlockIndex({ blockSize: config.engine.blockSize, expectedBlocks: config.workers * config.engine.numGpuBlocks, expectedBackends: config.workers })
+      : undefined);
+    const sink = kvSink(index, options.kvEventSink);
     this.workers = Array.from({ length: config.workers }, (_, i) => {
       const c = Math.floor((i * config.clusters) / config.workers);
       const first = Math.ceil((c * config.workers) / config.clusters);
       const cluster = `c${c}`;
       const id = `${cluster}/w${String(i - first).padStart(pad, '0')}`;
-      return new FleetWorker(i, id, cluster, config, this.clock, observer, options.kvEventSink);
+      return new FleetWorker(i, id, cluster, config, this.clock, observer, sink);
     });
-    this.routing = new FleetRouting(config, options, this.workers, new Rng(config.seed));
+    this.routing = new FleetRouting(config, options, this.workers, new Rng(config.seed), index);
     this.open = config.trace.length;
   }
 
@@ -226,4 +239,16 @@ export class FleetSimulator {
       return { id: w.id, cluster: w.cluster, ...acc[i]!, preemptions: s.preemptions, evictions: s.evictions, steps: s.steps };
     });
   }
+}
+
+/** Where the engines' KV events go: the fleet's index, then the caller's sink (either may be absent). */
+function kvSink(index: KvBlockIndex | undefined, user: KvEventSink | undefined): KvEventSink | undefined {
+  if (index === undefined) return user;
+  if (user === undefined) return { onKvEvents: (w: string, b: KvEventBatch) => void applyKvEventBatch(index, w, b) };
+  return {
+    onKvEvents(w: string, b: KvEventBatch) {
+      applyKvEventBatch(index, w, b);
+      user.onKvEvents(w, b);
+    },
+  };
 }

@@ -5,7 +5,9 @@
  * The view's load has exactly the fields the gateway's LoadView fills: `inFlight` is the live
  * count of requests routed here and not yet finished (the gateway's begin/end); `running`,
  * `waiting` and `kvUsage` are the engine's vllm:num_requests_running / _waiting /
- * kv_cache_usage_perc, read from the engine model directly instead of scraped over HTTP.
+ * kv_cache_usage_perc, read from the engine model directly instead of scraped over HTTP. For
+ * prefill_cost it also carries `pendingPrefillTokens` (the engine's prompt tokens not yet
+ * computed, sampled with the rest) and `kvCapacityBlocks` (the engine's num_gpu_blocks).
  */
 import type { Clock } from '../core/index.js';
 import { EngineCore, EngineRunner, type EngineObserver, type EngineRequest } from '../engines/index.js';
@@ -13,7 +15,7 @@ import type { EndpointLoad, EndpointView } from '../router/index.js';
 import type { CompiledSimulator, KvEventSink } from './config.js';
 
 export class FleetWorker {
-  readonly load: EndpointLoad = { inFlight: 0, running: null, waiting: null, kvUsage: null, scrapedAt: null, inFlightAtScrape: 0 };
+  readonly load: EndpointLoad;
   readonly view: EndpointView;
   readonly core: EngineCore;
   readonly runner: EngineRunner;
@@ -27,6 +29,7 @@ export class FleetWorker {
     observer: EngineObserver,
     sink: KvEventSink | undefined,
   ) {
+    this.load = { inFlight: 0, running: null, waiting: null, kvUsage: null, scrapedAt: null, inFlightAtScrape: 0, pendingPrefillTokens: null, kvCapacityBlocks: config.engine.numGpuBlocks };
     this.view = {
       id,
       url: `sim://${id}`,
@@ -59,6 +62,7 @@ export class FleetWorker {
     l.running = s.running;
     l.waiting = s.waiting;
     l.kvUsage = s.kvUsage;
+    l.pendingPrefillTokens = s.pendingPrefillTokens;
     l.scrapedAt = nowMs;
     l.inFlightAtScrape = l.inFlight;
   }

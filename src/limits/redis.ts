@@ -36,19 +36,22 @@ export interface RedisRateLimiterOptions extends RateLimiterOptions {
 /** Keys outlive their last window by this much (real ms), so a slow test or a paused gateway never loses a live counter. */
 const KEEP_MS = 10_000;
 
+/** Both scripts start here: W = ARGV[1] (window ms), now = ARGV[2], or Redis's own clock when it is -1. */
+const CLOCK_PRELUDE = `local W = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
+if now < 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
 /**
  * KEYS: the six limits in LIMIT_ORDER (rpm/tpm: hash {w, c, p}; concurrency: zset lease → expiry).
  * ARGV: windowMs, now (-1 = TIME), tokens, lease id, leaseTtlMs, concurrencyRetryMs, keepMs, six limits (-1 = none).
  * Returns {allowed, rejected index (1-based, 0 = none), retryAfterMs, window, then remaining and resetMs per limit (-1 = none)}.
  */
 const RESERVE = `
-local W = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
-if now < 0 then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local cost = tonumber(ARGV[3])
+${CLOCK_PRELUDE}local cost = tonumber(ARGV[3])
 local lease = ARGV[4]
 local leaseTtl = tonumber(ARGV[5])
 local concRetry = tonumber(ARGV[6])
@@ -120,13 +123,7 @@ return out
  * Token counters that do not exist (no tpm limit, or long expired) are left alone.
  */
 const SETTLE = `
-local W = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
-if now < 0 then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local resWin = tonumber(ARGV[3])
+${CLOCK_PRELUDE}local resWin = tonumber(ARGV[3])
 local delta = tonumber(ARGV[4])
 local win = math.floor(now / W)
 if delta ~= 0 then

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, describe, it } from 'vitest';
+import { describeWithServer } from './servers.js';
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -149,24 +149,9 @@ export function testPostgres(): TestPostgres {
   };
 }
 
-/**
- * Register a suite that needs PostgreSQL. Skipped (with the reason in its name) when none is
- * available, but under CI (`process.env.CI`) a missing PostgreSQL is a failing test instead.
- */
+/** Register a suite that needs PostgreSQL (skipped locally when unavailable; failing under CI). */
 export function describeWithPostgres(name: string, body: (db: TestPostgres) => void): void {
-  const db = testPostgres();
-  if (!db.available && process.env.CI) {
-    describe(name, () => {
-      it('has PostgreSQL (required in CI)', () => {
-        throw new Error(`${db.reason}. CI must run the PostgreSQL tests: see .ci/run`);
-      });
-    });
-    return;
-  }
-  describe.skipIf(!db.available)(db.available ? name : `${name} (skipped: ${db.reason})`, () => {
-    afterAll(() => db.stop());
-    body(db);
-  });
+  describeWithServer('PostgreSQL', testPostgres(), name, body);
 }
 
 let schemas = 0;

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { afterAll, describe, it } from 'vitest';
+import { describeWithServer } from './servers.js';
 
 /** The `redis-server` binary: PATH first, then the usual system locations. */
 export function findRedisServer(): string | undefined {
@@ -144,22 +144,7 @@ export function testRedis(): TestRedis {
   };
 }
 
-/**
- * Register a suite that needs Redis. Skipped (with the reason in its name) when none is
- * available, but under CI (`process.env.CI`) a missing Redis is a failing test instead.
- */
+/** Register a suite that needs Redis (skipped locally when unavailable; failing under CI). */
 export function describeWithRedis(name: string, body: (redis: TestRedis) => void): void {
-  const redis = testRedis();
-  if (!redis.available && process.env.CI) {
-    describe(name, () => {
-      it('has Redis (required in CI)', () => {
-        throw new Error(`${redis.reason}. CI must run the Redis tests: see .ci/run`);
-      });
-    });
-    return;
-  }
-  describe.skipIf(!redis.available)(redis.available ? name : `${name} (skipped: ${redis.reason})`, () => {
-    afterAll(() => redis.stop());
-    body(redis);
-  });
+  describeWithServer('Redis', testRedis(), name, body);
 }

@@ -68,8 +68,18 @@ describeWithPostgres('two control planes on one PostgreSQL', (db) => {
     expect(res.status).toBe(200);
 
     // Optimistic concurrency holds across replicas: a stale write through B after A's update is rejected.
-    const cur = await a.get('Function', 'shared');
-    await a.replace({ apiVersion: API_VERSION, kind: 'Function', metadata: { name: 'shared', resourceVersion: cur.metadata.resourceVersion }, spec: { ...cur.spec, args: ['--a'] } });
+    // Both reconcilers write the Function's status (which bumps resourceVersion), so A's own
+    // read-modify-write may race one of them: A retries on conflict, as any client would.
+    let cur = await a.get('Function', 'shared');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await a.replace({ apiVersion: API_VERSION, kind: 'Function', metadata: { name: 'shared', resourceVersion: cur.metadata.resourceVersion }, spec: { ...cur.spec, args: ['--a'] } });
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'conflict' || attempt >= 20) throw err;
+        cur = await a.get('Function', 'shared');
+      }
+    }
     await expect(b.replace({ apiVersion: API_VERSION, kind: 'Function', metadata: { name: 'shared', resourceVersion: cur.metadata.resourceVersion }, spec: { ...cur.spec, args: ['--b'] } })).rejects.toMatchObject({ code: 'conflict' });
   }, 60_000);
 });

@@ -4,8 +4,10 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimWorker, simTokenizer, ChatTemplate } from '../src/engines/index.js';
+import { SimWorker, loadSimTokenizer, ChatTemplate } from '../src/engines/index.js';
 import { metricValue, waitFor } from './helpers/wait.js';
+
+const simTokenizer = await loadSimTokenizer();
 
 let worker: SimWorker;
 let client: OpenAI;

@@ -32,6 +32,8 @@ export const ReplicaStatusSchema = z.object({
   id: z.string(),
   state: z.enum(REPLICA_STATES),
   endpoint: z.string().optional(),
+  /** Where the replica publishes vLLM KV events (ZMQ PUB) and serves their replay (ROUTER). */
+  kvEvents: z.object({ endpoint: z.string(), replayEndpoint: z.string().optional() }).optional(),
   pid: z.number().int().optional(),
   restarts: z.number().int(),
   message: z.string().optional(),

@@ -9,6 +9,7 @@ export interface ReplicaView {
   readonly id: string;
   readonly state: 'pending' | 'starting' | 'ready' | 'draining' | 'stopped' | 'failed';
   readonly endpoint?: string;
+  readonly kvEvents?: { readonly endpoint: string; readonly replayEndpoint?: string };
   readonly pid?: number;
   readonly restarts: number;
   readonly message?: string;

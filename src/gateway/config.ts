@@ -7,8 +7,10 @@
  * models:
  *   - name: llama-3.1-8b
  *     profile: default              # a routing profile (built-in or from `profiles`)
+ *     tokenizer: none               # 'sim': tokenize prompts like the simulator (exact KV routing)
  *     endpoints:
- *       - { url: http://127.0.0.1:8001, labels: { cluster: aws-us-east, region: us-east-1, gpu: A100 } }
+ *       - { url: http://127.0.0.1:8001, labels: { cluster: aws-us-east, region: us-east-1, gpu: A100 },
+ *           kvEvents: { endpoint: 'tcp://127.0.0.1:5557', replayEndpoint: 'tcp://127.0.0.1:5558' } }
  *       - { url: http://127.0.0.1:8002, labels: { cluster: onprem-rack, gpu: H100 }, weight: 2 }
  * timeouts: { connect: 2s, firstByte: 30s, idle: 60s, total: 10m }
  * retries: { attempts: 3, backoff: 20ms, maxBackoff: 500ms }
@@ -26,11 +28,28 @@ const EndpointSchema = z.strictObject({
   id: z.string().min(1).optional(),
   labels: z.record(z.string(), z.string()).default({}),
   weight: z.number().positive().default(1),
+  /** Where this endpoint publishes vLLM KV events (`--kv-events-config` / `worker sim --kv-events-endpoint`). */
+  kvEvents: z
+    .strictObject({
+      endpoint: zodZmqEndpoint(),
+      replayEndpoint: zodZmqEndpoint().optional(),
+      topic: z.string().optional(),
+    })
+    .optional(),
 });
+
+function zodZmqEndpoint() {
+  return z.string().regex(/^(tcp:\/\/[^\s:]+:\d+|ipc:\/\/\S+)$/, { error: "expected a ZMQ endpoint such as 'tcp://127.0.0.1:5557' or 'ipc:///tmp/kv.sock'" });
+}
 
 const ModelSchema = z.strictObject({
   name: z.string().min(1),
   profile: z.string().min(1).default('default'),
+  /**
+   * Tokenize prompts in the gateway for exact KV-aware routing: 'sim' = the simulated engine's
+   * tokenizer and chat template. 'none': no token ids (approximate and load signals only).
+   */
+  tokenizer: z.enum(['none', 'sim']).default('none'),
   endpoints: z.array(EndpointSchema).min(1),
 });
 
@@ -69,6 +88,14 @@ export const GatewayConfigSchema = z.strictObject({
   loadView: LoadViewConfigSchema.prefault({}),
   sessionHeader: z.string().default('x-session-id'),
   drainTimeout: zodDuration().default(30_000),
+  /** The exact KV index fed by endpoints' KV events. blockSize must match the engines'. */
+  kvIndex: z
+    .strictObject({
+      blockSize: z.number().int().min(1).max(4096).default(16),
+      maxBlocksPerBackend: z.number().int().min(1).default(1_000_000),
+      replayTimeout: zodDuration().default(1000),
+    })
+    .prefault({}),
   /** Keep the last N routing decisions for GET /debug/routing. */
   debugDecisions: z.number().int().min(0).max(10_000).default(200),
 });

@@ -6,30 +6,30 @@
  */
 import { clusterLabels, SwitchyardClient, type AnyResource, type ClusterResource, type DeploymentResource, type FunctionResource, type Kind } from '../api/index.js';
 import { SwitchyardError } from '../core/index.js';
-import type { Endpoint } from '../router/index.js';
 import { createNullLogger, type Logger } from '../observability/index.js';
-import { StaticRoutingTable, type ModelRoute, type RoutingTable } from './table.js';
+import { StaticRoutingTable, type GatewayEndpoint, type ModelRoute, type RoutingTable } from './table.js';
 
 /** Build routes from resources (pure). */
 export function routesFromResources(fns: Iterable<FunctionResource>, deps: Iterable<DeploymentResource>, clusters: Iterable<ClusterResource>): ModelRoute[] {
   const fnBy = new Map([...fns].map((f) => [f.metadata.name, f]));
   const clBy = new Map([...clusters].map((c) => [c.metadata.name, c]));
-  const byModel = new Map<string, { profile: string; endpoints: Endpoint[] }>();
+  const byModel = new Map<string, { profile: string; tokenizer?: 'sim'; endpoints: GatewayEndpoint[] }>();
   for (const d of deps) {
     const fn = fnBy.get(d.spec.function);
     const cl = clBy.get(d.spec.cluster);
     if (!fn || !cl || cl.status?.health === 'Unhealthy') continue;
     const model = fn.spec.servedName ?? fn.metadata.name;
     let route = byModel.get(model);
-    if (!route) byModel.set(model, (route = { profile: fn.spec.routing.profile, endpoints: [] }));
+    // The simulator's prompts can be tokenized here exactly as the engine does (exact KV routing).
+    if (!route) byModel.set(model, (route = { profile: fn.spec.routing.profile, ...(fn.spec.runtime === 'sim' && fn.spec.command === undefined ? { tokenizer: 'sim' as const } : {}), endpoints: [] }));
     const gpu = fn.spec.resources.gpu.type;
     const labels: Record<string, string> = { ...(gpu !== 'any' ? { gpu } : {}), ...clusterLabels(cl), deployment: d.metadata.name, function: fn.metadata.name, runtime: fn.spec.runtime };
     for (const r of d.status?.replicas ?? []) {
       if (r.state !== 'ready' || !r.endpoint) continue;
-      route.endpoints.push({ id: r.id, url: r.endpoint.replace(/\/+$/, ''), model, labels, weight: 1 });
+      route.endpoints.push({ id: r.id, url: r.endpoint.replace(/\/+$/, ''), model, labels, weight: 1, ...(r.kvEvents ? { kvEvents: r.kvEvents } : {}) });
     }
   }
-  return [...byModel].filter(([, r]) => r.endpoints.length > 0).map(([model, r]) => ({ model, profile: r.profile, endpoints: r.endpoints.sort((a, b) => a.id.localeCompare(b.id)) }));
+  return [...byModel].filter(([, r]) => r.endpoints.length > 0).map(([model, r]) => ({ model, profile: r.profile, ...(r.tokenizer ? { tokenizer: r.tokenizer } : {}), endpoints: r.endpoints.sort((a, b) => a.id.localeCompare(b.id)) }));
 }
 
 export interface ControlPlaneTableOptions {
@@ -78,7 +78,7 @@ export class ControlPlaneTable implements RoutingTable {
   route(model: string): ModelRoute | undefined {
     return this.inner.route(model);
   }
-  allEndpoints(): readonly Endpoint[] {
+  allEndpoints(): readonly GatewayEndpoint[] {
     return this.inner.allEndpoints();
   }
   onChange(cb: () => void): () => void {

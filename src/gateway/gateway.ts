@@ -11,6 +11,7 @@ import { SwitchyardError } from '../core/index.js';
 import { createMetricsRegistry, createNullLogger, type Logger, type MetricsRegistry } from '../observability/index.js';
 import { sendError, sendJson } from '../openai/index.js';
 import { loadGatewayConfig, type GatewayConfig } from './config.js';
+import type { KvRouting } from './kv.js';
 import { GatewayMetrics } from './metrics.js';
 import { DecisionLog } from './ports.js';
 import { API_PATHS, proxyRequest, type ApiKind, type ProxyRuntime } from './proxy.js';
@@ -56,13 +57,14 @@ export class Gateway {
     const metrics = new GatewayMetrics(this.metricsRegistry);
     this.ownTable = options.table ? null : StaticRoutingTable.fromConfig(options.config);
     const table = options.table ?? this.ownTable!;
-    this.subsystems = createSubsystems(options.config, table, metrics, logger);
+    this.subsystems = createSubsystems(options.config, table, metrics, this.metricsRegistry, logger);
     this.rt = {
       config: options.config,
       table,
       router: this.subsystems.router,
       health: this.subsystems.health,
       load: this.subsystems.load,
+      kv: this.subsystems.kv,
       upstreams: new Upstreams(options.config.timeouts),
       metrics,
       logger,
@@ -98,6 +100,10 @@ export class Gateway {
   }
   get table(): RoutingTable {
     return this.rt.table;
+  }
+  /** The exact KV index and prompt tokenizers (tests and /debug/routing). */
+  get kv(): KvRouting {
+    return this.subsystems.kv;
   }
 
   /** Re-read the config file and swap the routing table; in-flight requests are untouched. */
@@ -137,7 +143,7 @@ export class Gateway {
 
   private async shutdownInternals(): Promise<void> {
     this.watcher?.close();
-    this.subsystems.stop();
+    await this.subsystems.stop();
     await this.rt.upstreams.close();
   }
 
@@ -217,6 +223,7 @@ export class Gateway {
         endpoints: route.endpoints.map((e) => ({ ...e, ...this.rt.health.status(e.id), health: this.subsystems.healthDetail(e.id), load: this.rt.load.get(e.id) })),
       };
     }
-    return { models, recentDecisions: this.rt.decisions.recent() };
+    const kv = this.subsystems.kv;
+    return { models, kvIndex: { ...kv.index.stats(), subscribers: kv.subscriberStats() }, recentDecisions: this.rt.decisions.recent() };
   }
 }

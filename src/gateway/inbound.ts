@@ -9,6 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import { randomId, SwitchyardError } from '../core/index.js';
 import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest, parseJsonBody, parseRequest, readBody, ResponsesRequest } from '../openai/index.js';
 import type { RouteRequest } from '../router/index.js';
+import type { PromptTokenizer } from '../tokenizers/index.js';
 import { chatRequestCertainlyValid } from './precheck.js';
 import type { RoutingTable } from './table.js';
 
@@ -38,8 +39,14 @@ interface ParsedFields {
   stream?: boolean | null;
   stream_options?: { include_usage?: boolean | null } | null;
   user?: string | null;
-  messages?: { content?: unknown }[];
+  messages?: { role: string; content?: unknown }[];
+  tools?: unknown;
   prompt?: unknown;
+}
+
+/** Where prompt tokenizers come from (KvRouting): undefined while one loads. */
+export interface TokenizerSource {
+  tokenizer(name: 'sim'): PromptTokenizer | undefined;
 }
 
 /** Request ids need to be unique, not secret: a random per-process prefix and a counter. */
@@ -57,13 +64,14 @@ export function requestIdOf(req: IncomingMessage): string {
  * response headers are not touched here, so that a successful response can be written with one
  * writeHead() call and no per-response header map).
  */
-export async function readInbound(kind: ApiKind, req: IncomingMessage, requestId: string, table: RoutingTable, maxBodyBytes: number): Promise<Inbound> {
+export async function readInbound(kind: ApiKind, req: IncomingMessage, requestId: string, table: RoutingTable, maxBodyBytes: number, tokenizers?: TokenizerSource): Promise<Inbound> {
   const t0 = performance.now();
   const raw = await readBody(req, maxBodyBytes);
   const json = parseJsonBody(raw);
   const parsed = validate(kind, json) as ParsedFields;
   const model = parsed.model;
-  if (!table.route(model)) {
+  const modelRoute = table.route(model);
+  if (!modelRoute) {
     const available = table.models();
     throw new SwitchyardError('model_not_found', `The model '${model}' does not exist or you do not have access to it. Available models: ${available.length ? available.map((m) => `'${m}'`).join(', ') : '(none)'}.`, { param: 'model' });
   }
@@ -89,7 +97,15 @@ export async function readInbound(kind: ApiKind, req: IncomingMessage, requestId
     stripUsage,
     body,
     t0,
-    route: new InboundRoute(requestId, model, req.headers as Record<string, string | undefined>, typeof parsed.user === 'string' ? parsed.user : undefined, parsed),
+    route: new InboundRoute(
+      requestId,
+      model,
+      req.headers as Record<string, string | undefined>,
+      typeof parsed.user === 'string' ? parsed.user : undefined,
+      parsed,
+      (kind === 'chat' || kind === 'completions') && modelRoute.tokenizer !== undefined ? tokenizers?.tokenizer(modelRoute.tokenizer) : undefined,
+      kind,
+    ),
   };
 }
 
@@ -97,6 +113,8 @@ export async function readInbound(kind: ApiKind, req: IncomingMessage, requestId
 class InboundRoute implements RouteRequest {
   readonly excluded = new Set<string>();
   private text: string | undefined | null = null;
+  /** Present when the model's prompts can be tokenized here (exact KV-aware routing). */
+  readonly tokenIds?: () => ArrayLike<number>;
 
   constructor(
     readonly requestId: string,
@@ -104,7 +122,14 @@ class InboundRoute implements RouteRequest {
     readonly headers: Record<string, string | undefined>,
     readonly user: string | undefined,
     private parsed: ParsedFields | null,
-  ) {}
+    tokenizer: PromptTokenizer | undefined,
+    kind: ApiKind,
+  ) {
+    if (tokenizer !== undefined) {
+      // Called at most once per request (promptTokenIds memoises), during routing.
+      this.tokenIds = () => (this.parsed === null ? undefined : tokenizer.tokens(kind === 'chat' ? 'chat' : 'completions', this.parsed)) ?? NO_TOKENS;
+    }
+  }
 
   /** Only prompt-hashing plugins read it: built on first read, at most once. */
   get promptText(): string | undefined {
@@ -119,6 +144,7 @@ class InboundRoute implements RouteRequest {
 }
 
 const NO_BODY = Buffer.alloc(0);
+const NO_TOKENS: readonly number[] = [];
 
 /**
  * The response is committed (no attempt follows): drop the request body and the parsed request,

@@ -6,6 +6,7 @@
 import type { Logger } from '../observability/index.js';
 import type { Decision, EndpointLoad, EndpointView, RoutingContext } from '../router/index.js';
 import type { GatewayConfig } from './config.js';
+import type { KvRouting } from './kv.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RoutingTable } from './table.js';
 import type { FailureKind, Upstreams } from './upstream.js';
@@ -17,6 +18,8 @@ export interface ProxyRuntime {
   router: RouterPort;
   health: HealthPort;
   load: LoadPort;
+  /** The exact KV index and prompt tokenizers. */
+  kv: KvRouting;
   upstreams: Upstreams;
   metrics: GatewayMetrics;
   logger: Logger;

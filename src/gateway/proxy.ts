@@ -39,7 +39,7 @@ export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: Incomin
   const requestId = requestIdOf(req);
   let inbound: Inbound;
   try {
-    inbound = await readInbound(kind, req, requestId, rt.table, rt.config.limits.maxBodyBytes);
+    inbound = await readInbound(kind, req, requestId, rt.table, rt.config.limits.maxBodyBytes, rt.kv);
   } catch (e) {
     tagError(res, requestId);
     throw e;
@@ -125,7 +125,7 @@ async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, 
     }
     const route = rt.table.route(inb.model);
     if (!route) throw new SwitchyardError('model_not_found', `The model '${inb.model}' was removed from the routing table.`, { param: 'model' });
-    const decision = rt.router.route(route.profile, { now: performance.now(), random: rt.random, request: inb.route }, views(rt, route), PANIC);
+    const decision = rt.router.route(route.profile, { now: performance.now(), random: rt.random, request: inb.route, kvIndex: rt.kv.index }, views(rt, route), PANIC);
     rt.metrics.decisions.inc({ model: inb.model, profile: decision.profile, outcome: decision.endpoint ? 'picked' : 'none' });
     for (const t of decision.timings) rt.metrics.pluginDuration.observe({ plugin: t.plugin }, t.us / 1e6);
     rt.decisions.add({ atMs: Date.now(), requestId: inb.requestId, model: inb.model, attempt, profile: decision.profile, endpoint: decision.endpoint?.id ?? null, reason: decision.reason, candidates: decision.candidates, timings: decision.timings });

@@ -8,11 +8,12 @@
  * (maxEjectionPercent) applies gateway-wide.
  */
 import { RealClock } from '../core/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger, MetricsRegistry } from '../observability/index.js';
 import { compileProfiles, Router } from '../router/index.js';
 import type { GatewayConfig } from './config.js';
 import { ActiveHealthChecker, CIRCUIT_STATE_CODE, HealthPool, type HealthState } from './health/index.js';
 import { LoadView, Scraper } from './loadview/index.js';
+import { KvRouting } from './kv.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { HealthPort, LoadPort, RouterPort } from './ports.js';
 import type { RoutingTable } from './table.js';
@@ -21,8 +22,10 @@ export interface Subsystems {
   readonly router: RouterPort;
   readonly health: HealthPort;
   readonly load: LoadPort;
+  /** The exact KV index (fed by endpoints' KV events) and the prompt tokenizers. */
+  readonly kv: KvRouting;
   start(): void;
-  stop(): void;
+  stop(): Promise<void>;
   /** Replace the routing profiles (config reload). Throws on invalid profiles. */
   setProfiles(profiles: unknown): void;
   healthDetail(endpointId: string): HealthState | null;
@@ -30,7 +33,7 @@ export interface Subsystems {
 
 const GONE = { healthy: false, weightFactor: 1 };
 
-export function createSubsystems(config: GatewayConfig, table: RoutingTable, metrics: GatewayMetrics, logger: Logger): Subsystems {
+export function createSubsystems(config: GatewayConfig, table: RoutingTable, metrics: GatewayMetrics, registry: MetricsRegistry, logger: Logger): Subsystems {
   const clock = new RealClock();
   const targets = (): { id: string; url: string }[] => table.allEndpoints().map((e) => ({ id: e.id, url: e.url }));
   const ids = (): string[] => table.allEndpoints().map((e) => e.id);
@@ -40,6 +43,13 @@ export function createSubsystems(config: GatewayConfig, table: RoutingTable, met
   const loadView = new LoadView({ clock, staleAfter: config.loadView.staleAfter ?? 3 * config.loadView.interval, ids: ids() });
   const scraper = config.loadView.scrape ? new Scraper({ clock, loadView, config: config.loadView, endpoints: targets() }) : null;
   const checker = new ActiveHealthChecker({ clock, target: pool, config: config.health.active, endpoints: targets() });
+  const kv = new KvRouting({ blockSize: config.kvIndex.blockSize, maxBlocksPerBackend: config.kvIndex.maxBlocksPerBackend, replayTimeoutMs: config.kvIndex.replayTimeout, logger, metrics: registry });
+  const warmTokenizers = (): void => {
+    for (const m of table.models()) {
+      const t = table.route(m)?.tokenizer;
+      if (t !== undefined) kv.tokenizer(t);
+    }
+  };
   metrics.inflightSource = function* () {
     for (const id of loadView.ids()) yield [id, loadView.get(id).inFlight] as const;
   };
@@ -68,6 +78,8 @@ export function createSubsystems(config: GatewayConfig, table: RoutingTable, met
     loadView.setEndpoints(now);
     scraper?.setEndpoints(targets());
     checker.setEndpoints(targets());
+    kv.sync(table.allEndpoints());
+    warmTokenizers();
   });
 
   const health: HealthPort = {
@@ -87,13 +99,17 @@ export function createSubsystems(config: GatewayConfig, table: RoutingTable, met
     },
     health,
     load: loadView,
+    kv,
     start() {
       scraper?.start();
       checker.start();
+      kv.sync(table.allEndpoints());
+      warmTokenizers();
     },
-    stop() {
+    async stop() {
       scraper?.stop();
       checker.stop();
+      await kv.close();
     },
     setProfiles(profiles) {
       router = new Router(compileProfiles(profiles));

@@ -6,10 +6,24 @@
 import type { Endpoint } from '../router/index.js';
 import type { GatewayConfig } from './config.js';
 
+/** Where an endpoint publishes vLLM KV events (ZMQ PUB, and the ROUTER that replays them). */
+export interface KvEventSource {
+  readonly endpoint: string;
+  readonly replayEndpoint?: string;
+  readonly topic?: string;
+}
+
+/** An endpoint as the gateway knows it: the router's view plus where its KV events come from. */
+export interface GatewayEndpoint extends Endpoint {
+  readonly kvEvents?: KvEventSource;
+}
+
 export interface ModelRoute {
   readonly model: string;
   readonly profile: string;
-  readonly endpoints: readonly Endpoint[];
+  readonly endpoints: readonly GatewayEndpoint[];
+  /** How to tokenize prompts for exact KV-aware routing ('sim': the simulator's); absent: none. */
+  readonly tokenizer?: 'sim';
 }
 
 export interface RoutingTable {
@@ -17,7 +31,7 @@ export interface RoutingTable {
   models(): readonly string[];
   route(model: string): ModelRoute | undefined;
   /** Every endpoint of every model. */
-  allEndpoints(): readonly Endpoint[];
+  allEndpoints(): readonly GatewayEndpoint[];
   /** Subscribe to changes; returns an unsubscribe function. */
   onChange(cb: () => void): () => void;
 }
@@ -26,7 +40,7 @@ export interface RoutingTable {
 export class StaticRoutingTable implements RoutingTable {
   private byModel = new Map<string, ModelRoute>();
   private names: string[] = [];
-  private all: Endpoint[] = [];
+  private all: GatewayEndpoint[] = [];
   private readonly listeners = new Set<() => void>();
 
   constructor(routes: readonly ModelRoute[] = []) {
@@ -50,7 +64,7 @@ export class StaticRoutingTable implements RoutingTable {
   route(model: string): ModelRoute | undefined {
     return this.byModel.get(model);
   }
-  allEndpoints(): readonly Endpoint[] {
+  allEndpoints(): readonly GatewayEndpoint[] {
     return this.all;
   }
   onChange(cb: () => void): () => void {
@@ -63,6 +77,14 @@ export function routesFromConfig(cfg: GatewayConfig): ModelRoute[] {
   return cfg.models.map((m) => ({
     model: m.name,
     profile: m.profile,
-    endpoints: m.endpoints.map((e) => ({ id: e.id ?? e.url.replace(/\/+$/, ''), url: e.url.replace(/\/+$/, ''), model: m.name, labels: e.labels, weight: e.weight })),
+    ...(m.tokenizer === 'none' ? {} : { tokenizer: m.tokenizer }),
+    endpoints: m.endpoints.map((e) => ({
+      id: e.id ?? e.url.replace(/\/+$/, ''),
+      url: e.url.replace(/\/+$/, ''),
+      model: m.name,
+      labels: e.labels,
+      weight: e.weight,
+      ...(e.kvEvents ? { kvEvents: e.kvEvents } : {}),
+    })),
   }));
 }

@@ -28,6 +28,8 @@ export interface ReplicaStatus {
   readonly state: ReplicaState;
   /** Base URL of the OpenAI-compatible server, e.g. `http://127.0.0.1:41235`, once known. */
   readonly endpoint?: string;
+  /** Where it publishes vLLM KV events (ZMQ PUB) and serves their replay (ROUTER), if it does. */
+  readonly kvEvents?: { readonly endpoint: string; readonly replayEndpoint?: string };
   readonly pid?: number;
   readonly restarts: number;
   /** Why it is in this state (exit code, probe error, ...). */

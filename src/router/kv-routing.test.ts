@@ -73,7 +73,10 @@ describe('KV-aware profiles (pure cache model)', () => {
 
   // Max in flight: SGLang's documented balance_abs_threshold (64) tolerates that much imbalance
   // before it falls back to the shortest queue, so its hot endpoint queues up to about that.
+  // default weighs uncached prefill 16× (it minimises time to first token), so it tolerates a
+  // slightly longer queue at the endpoint holding a hot document than kv_default / dynamo_kv.
   it.each<[string, number]>([
+    ['default', 24],
     ['kv_default', 20],
     ['dynamo_kv', 20],
     ['llmd_default', 20],
@@ -84,7 +87,7 @@ describe('KV-aware profiles (pure cache model)', () => {
     expect(r.maxInFlight).toBeLessThan(maxInFlight);
   });
 
-  it('default (no KV signal) is no better than chance, and is unaffected by token ids', () => {
-    expect(run('default').hit).toBeLessThan(baseline.hit + 0.1);
+  it('default_v1 (no KV signal) is no better than chance, and is unaffected by token ids', () => {
+    expect(run('default_v1').hit).toBeLessThan(baseline.hit + 0.1);
   });
 });

@@ -61,7 +61,7 @@ describe('compileProfiles', () => {
 
   it('includes the built-in profiles; config profiles replace them by name', () => {
     const profiles = compileProfiles(parseYaml(yaml));
-    expect([...profiles.keys()].sort()).toEqual(['cluster_score', 'consistent_hash', 'default', 'dynamo_kv', 'eu', 'kv_default', 'least_request', 'llmd_default', 'power_of_two', 'random', 'round_robin', 'sglang_cache_aware']);
+    expect([...profiles.keys()].sort()).toEqual(['cluster_score', 'consistent_hash', 'default', 'default_v1', 'dynamo_kv', 'eu', 'kv_default', 'least_request', 'llmd_default', 'power_of_two', 'random', 'round_robin', 'sglang_cache_aware']);
     expect(profiles.get('default')!.scorers.map((s) => s.plugin.name)).toEqual(['session_affinity', 'lr', 'kv_usage']);
     expect([...compileProfiles(undefined).keys()]).toEqual(Object.keys(BUILTIN_PROFILES));
     expect([...compileProfiles(parseYaml(yaml), { builtins: false }).keys()]).toEqual(['default', 'eu']);
@@ -69,8 +69,12 @@ describe('compileProfiles', () => {
 
   it('builds the documented default profile', () => {
     const d = compileProfiles(undefined).get('default')!;
-    expect(d.scorers.map((s) => `${s.plugin.type}×${s.weight}`)).toEqual(['session_affinity×10', 'queue_depth×2', 'kv_usage×1', 'least_request×1']);
-    expect(d.picker.type).toBe('max_score');
+    expect(d.scorers.map((s) => `${s.plugin.type}×${s.weight}`)).toEqual(['session_affinity×1', 'approx_prefix×1']);
+    expect(d.picker.type).toBe('prefill_cost');
+    expect(d.spec.picker.params).toMatchObject({ overlapWeight: 16, scoreBonus: 0.3 });
+    const v1 = compileProfiles(undefined).get('default_v1')!;
+    expect(v1.scorers.map((s) => `${s.plugin.type}×${s.weight}`)).toEqual(['session_affinity×10', 'queue_depth×2', 'kv_usage×1', 'least_request×1']);
+    expect(v1.picker.type).toBe('max_score');
   });
 
   it.each<[string, string[], string]>([

@@ -45,17 +45,22 @@ export type RoutingProfilesSpec = Readonly<Record<string, ProfileSpec>>;
 /**
  * Profiles available by name without any config. Config profiles with the same name replace them.
  *
- * `default` = session_affinity ×10 + queue_depth ×2 + kv_usage ×1 + least_request ×1, max_score:
- * - session_affinity outweighs the other three together (10 > 4): a live pin always wins while
- *   its endpoint is healthy and at full weightFactor (the session's KV cache lives there, and
- *   re-prefilling a long conversation costs more than a slightly longer queue). Unpinned and
- *   keyless requests score a neutral 0.5 on it everywhere, so the load scorers decide.
- * - queue_depth ×2 is the main load signal: scraped engine queue plus what we sent since.
- * - kv_usage ×1 steers away from endpoints close to preempting (memory pressure).
- * - least_request ×1 is the live count: it reacts between scrapes and before the first one.
+ * `default` = prefill_cost (overlapWeight 16, scoreBonus 0.3) with session_affinity ×1 and
+ * approx_prefix ×1 as a discount: the endpoint with the shortest expected time to first token.
+ * - prefill_cost: argmin of (prefill queued there + this prompt's uncached tokens) / block, plus
+ *   decode blocks at 1/16 of that weight (Dynamo's cost with prefill dominating). The uncached part
+ *   comes from the exact KV index (ctx.kvIndex + request.tokenIds: the gateway subscribes to the
+ *   engines' KV events and tokenizes prompts for models with a tokenizer).
+ * - session_affinity and approx_prefix take up to 30% off an endpoint's cost: the session's pin
+ *   (KV events lag the engine, so the turn just sent may not be indexed yet when the next arrives)
+ *   and, without token ids or events, the prefix tree learned from past decisions. With neither a
+ *   key nor a learned prefix they are neutral, and the load terms decide (fewest queued tokens).
+ * - Chosen by `npm run bench:routing` (docs/benchmarks.md): on the Mooncake, Dynamo and multi-turn
+ *   chat traces it had the lowest TTFT p90 of the built-ins and the peer profiles.
  *
- * `default` does not use the KV index (yet): a change of the default should be backed by a fleet
- * simulation, and it would route differently only when callers pass token ids and an index.
+ * `default_v1` is the previous default, kept for comparison and for fleets without KV events:
+ * session_affinity ×10 + queue_depth ×2 + kv_usage ×1 + least_request ×1, max_score.
+ *
  * `kv_default` is the KV-aware candidate: kv_overlap ×3 + queue_depth ×2 + kv_usage ×2 +
  * session_affinity ×1, max_score:
  * - kv_overlap ×3 is the exact cached fraction of the prompt; the load scorers together (×4)
@@ -112,7 +117,12 @@ export const BUILTIN_PROFILES: Readonly<Record<string, Readonly<ProfileInput>>> 
     picker: { type: 'max_score' },
   },
   default: {
-    description: 'sticky sessions, then short queues, free KV cache and few in flight',
+    description: 'least expected time to first token: queued + uncached prefill from the exact KV index (prefill_cost), with session pins and learned prefixes as a discount',
+    scorers: [{ type: 'session_affinity' }, { type: 'approx_prefix' }],
+    picker: { type: 'prefill_cost', params: { overlapWeight: 16, scoreBonus: 0.3 } },
+  },
+  default_v1: {
+    description: 'sticky sessions, then short queues, free KV cache and few in flight (the default before KV-aware routing)',
     scorers: [
       { type: 'session_affinity', weight: 10 },
       { type: 'queue_depth', weight: 2 },

@@ -90,6 +90,24 @@ describe('switchyard up (end to end)', () => {
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
     expect(text.length).toBeGreaterThan(0);
+
+    // The simulated replicas publish KV events (ZMQ over ipc://) and the gateway follows them: a
+    // prompt's second request goes where the first one left its blocks, and the route says so.
+    const long = [{ role: 'system' as const, content: 'You answer questions about trains. '.repeat(30) }, { role: 'user' as const, content: 'When is the next one?' }];
+    const first = await openai.chat.completions.create({ model: 'chat-small', messages: long, max_tokens: 4 }).withResponse();
+    const home = first.response.headers.get('x-switchyard-backend');
+    const again = await waitFor(
+      async () => {
+        const r = await openai.chat.completions.create({ model: 'chat-small', messages: long, max_tokens: 4 }).withResponse();
+        const route = r.response.headers.get('x-switchyard-route') ?? '';
+        return /\((\d+)\/\d+ cached/.exec(route)?.[1] !== '0' && /cached/.test(route) ? { backend: r.response.headers.get('x-switchyard-backend'), route } : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, what: 'a request routed to the replica holding its prefix' },
+    );
+    expect(again.backend, again.route).toBe(home);
+    const debug = (await (await fetch(`${up.url}/debug/routing`)).json()) as { kvIndex: { entries: number; subscribers: Record<string, unknown> } };
+    expect(debug.kvIndex.entries).toBeGreaterThan(0);
+    expect(Object.keys(debug.kvIndex.subscribers).length).toBeGreaterThanOrEqual(3);
   }, 90_000);
 
   it('4. bad manifests fail with the path named, and nothing of a multi-document file is applied', () => {

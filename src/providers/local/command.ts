@@ -4,6 +4,8 @@
  * tokenized here (whitespace-separated, with '...' and "..." quoting and backslash escapes) and
  * placeholders are substituted inside each token, so a value with spaces stays one argument.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SwitchyardError } from '../../core/index.js';
 import type { DeploymentTarget } from '../types.js';
 
@@ -13,6 +15,38 @@ export interface RenderContext {
   readonly replica: number;
   /** How to run `switchyard` itself (runtime `sim`), e.g. `[process.execPath, '/abs/bin/switchyard.js']`. */
   readonly switchyardBin: readonly string[];
+  /**
+   * Directory for the replica's KV-event sockets (runtime `sim`: ZMQ over ipc://, named by port,
+   * so no second port has to be found and an adopted replica's endpoints are known from its argv).
+   */
+  readonly kvEventsDir?: string;
+}
+
+/** Where a replica publishes vLLM KV events (ZMQ PUB) and answers replay requests (ROUTER). */
+export interface KvEventEndpoints {
+  readonly endpoint: string;
+  readonly replayEndpoint: string;
+}
+
+/** Unix socket paths are limited to ~107 bytes: long data directories fall back to the temp dir. */
+const MAX_IPC_PATH = 100;
+
+/** The ipc:// endpoints of the replica on `port` (unique among live replicas, so are the paths). */
+export function kvEventEndpoints(dir: string, port: number): KvEventEndpoints {
+  const base = join(dir, `kv-${port}`);
+  const path = base.length + 8 <= MAX_IPC_PATH ? base : join(tmpdir(), `switchyard-kv-${port}`);
+  return { endpoint: `ipc://${path}.pub`, replayEndpoint: `ipc://${path}.replay` };
+}
+
+/** The KV-event endpoints named in a replica's argv (`--kv-events-endpoint`, `--kv-events-replay-endpoint`). */
+export function kvEventsFromArgv(argv: readonly string[]): KvEventEndpoints | undefined {
+  const at = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const endpoint = at('--kv-events-endpoint');
+  const replayEndpoint = at('--kv-events-replay-endpoint');
+  return endpoint !== undefined && replayEndpoint !== undefined ? { endpoint, replayEndpoint } : undefined;
 }
 
 /** Default templates of the runtimes that have one; optional flags are appended by `renderCommand`. */
@@ -70,6 +104,10 @@ function simArgs(target: DeploymentTarget, ctx: RenderContext): string[] {
   if (target.maxModelLen !== undefined) out.push('--max-model-len', String(target.maxModelLen));
   if (target.sim?.speedup !== undefined) out.push('--speedup', String(target.sim.speedup));
   if (target.sim?.networkDelayMs) out.push('--network-delay', `${target.sim.networkDelayMs}ms`);
+  if (ctx.kvEventsDir !== undefined) {
+    const kv = kvEventEndpoints(ctx.kvEventsDir, ctx.port);
+    out.push('--kv-events-endpoint', kv.endpoint, '--kv-events-replay-endpoint', kv.replayEndpoint);
+  }
   out.push('--log-level', 'info');
   return out;
 }

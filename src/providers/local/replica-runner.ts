@@ -5,7 +5,7 @@
  */
 import type { TimerHandle } from '../../core/index.js';
 import type { DeploymentTarget, ReplicaStatus } from '../types.js';
-import { renderCommand } from './command.js';
+import { kvEventsFromArgv, renderCommand, type KvEventEndpoints } from './command.js';
 import { drainProcess } from './drain.js';
 import type { CompiledLocalOptions } from './options.js';
 import type { ProcessHost, ProcessIdentity } from './process-host.js';
@@ -39,6 +39,8 @@ export class ReplicaRunner {
   private detached = false;
   private logOffset = 0;
   private portRetries = 0;
+  /** Where the current process publishes KV events (from its argv), if it does. */
+  private kvEvents: KvEventEndpoints | undefined;
 
   private constructor(
     private readonly deps: RunnerDeps,
@@ -65,6 +67,7 @@ export class ReplicaRunner {
     const r = new ReplicaRunner(deps, s.deployment, s.index, found.role, s.specHash, s.restarts);
     r.statePath = found.path;
     r.identity = { command: s.command, startedAt: s.startedAt };
+    r.kvEvents = kvEventsFromArgv(s.command);
     const pid = s.pid ?? deps.host.findByIdentity(r.identity);
     const now = deps.opts.clock.now();
     if (pid !== undefined && deps.host.isAlive(pid, r.identity)) {
@@ -101,6 +104,7 @@ export class ReplicaRunner {
       state: r.state,
       restarts: r.restarts,
       ...(r.port !== undefined ? { endpoint: `http://127.0.0.1:${r.port}` } : {}),
+      ...(r.port !== undefined && this.kvEvents !== undefined ? { kvEvents: this.kvEvents } : {}),
       ...(r.pid !== undefined ? { pid: r.pid } : {}),
       ...(r.message !== undefined ? { message: r.message } : {}),
       ...(r.startedAt !== undefined ? { startedAt: r.startedAt } : {}),
@@ -155,13 +159,14 @@ export class ReplicaRunner {
       return;
     }
     try {
-      argv = renderCommand(target, { port, replica: this.index, switchyardBin: opts.switchyardBin });
+      argv = renderCommand(target, { port, replica: this.index, switchyardBin: opts.switchyardBin, kvEventsDir: layout.kvEventsDir() });
     } catch (e) {
       // A configuration error: retrying cannot help; a new apply (new specHash) replaces the replica.
       this.apply({ type: 'spawn-failed', now: opts.clock.now(), message: errorMessage(e), retry: false });
       return;
     }
     if (gen !== this.gen) return;
+    this.kvEvents = kvEventsFromArgv(argv);
     const startedAt = new Date(opts.clock.epochMs()).toISOString();
     const file = (pid: number | null): ReplicaStateFile => ({
       deployment: this.deployment,

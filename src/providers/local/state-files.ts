@@ -46,6 +46,15 @@ export class StateLayout {
     const suffix = role === 'current' ? '' : role === 'surge' ? '.surge' : `.retiring.${process.pid}-${++retiringSeq}`;
     return join(this.dir(deployment), `${index}${suffix}.json`);
   }
+  /**
+   * Where replicas' KV-event sockets live (created on first use). `_kv` cannot be a deployment's
+   * directory: deployment names never contain '_'.
+   */
+  kvEventsDir(): string {
+    const d = join(this.stateDir, '_kv');
+    mkdirSync(d, { recursive: true });
+    return d;
+  }
   /** One log file per index, shared (appended) by successive processes of that index. */
   logPath(deployment: string, index: number): string {
     return join(this.dir(deployment), `${index}.log`);

@@ -14,6 +14,7 @@
  *                 sentPrefill_i / sentBlocks_i: uncached tokens / ⌈T/bs⌉ of the requests this
  *                 picker sent to i since i's last scrape (recorded by onPicked)
  *   cost_i      = (w · (queued_i + uncached_i) / bs + decode_i + ⌈T/bs⌉ + 1) / weightFactor_i
+ *                 · (1 − scoreBonus · score_i)         score_i: the profile's scorers, in [0, 1]
  *   temperature = 0: argmin cost (ties → ctx.random)
  *               > 0: P(i) ∝ exp(−(cost_i / min_j cost_j − 1) / temperature)
  *
@@ -24,7 +25,9 @@
  * endpoint, and a fully cached one would look free forever. Like queue_depth, completions since
  * the scrape are not subtracted (errs high until the next scrape). The load view can supply
  * EndpointLoad.pendingPrefillTokens / kvCapacityBlocks; meanPromptTokens fills in without them.
- * Scores from the profile's scorers are ignored (filters still apply).
+ * The profile's scorers only enter through `scoreBonus` (default 0: ignored; filters still apply):
+ * a discount of up to that fraction of the cost, e.g. session_affinity's pin or approx_prefix's
+ * learned prefix when the request has no token ids. With no scorers every score is 1 (no effect).
  *
  * Softmax normalisation: Dynamo samples from "normalized" cost logits; we normalise by the minimum
  * (relative excess cost) rather than min–max, so near-equal costs stay near-uniform (min–max would
@@ -53,6 +56,7 @@ export const prefillCostPicker = definePlugin({
     temperature: z.number().min(0).default(0),
     meanPromptTokens: z.number().positive().default(1024),
     blockSize: z.number().int().min(1).default(16),
+    scoreBonus: z.number().min(0).max(0.95).default(0),
   }),
   create: (params, name) => {
     const sent = new Map<string, Sent>();
@@ -97,7 +101,8 @@ export const prefillCostPicker = definePlugin({
           uncached[i] = Math.max(0, t - held[i]! * bs);
           const raw = loadCost(e, bs) + (params.overlapWeight * uncached[i]!) / bs + Math.ceil(t / bs) + 1;
           const wf = e.weightFactor;
-          const c = raw / (wf >= 1 ? 1 : wf > 1e-3 ? wf : 1e-3); // NaN weightFactor → floor
+          let c = raw / (wf >= 1 ? 1 : wf > 1e-3 ? wf : 1e-3); // NaN weightFactor → floor
+          if (params.scoreBonus > 0) c *= 1 - params.scoreBonus * candidates[i]!.score;
           costs[i] = c;
           if (c < min) min = c;
         }

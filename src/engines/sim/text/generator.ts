@@ -5,7 +5,7 @@
  * which makes simulator runs reproducible.
  */
 import { hashString32, mixSeeds, Rng } from '../../../core/index.js';
-import type { Tokenizer } from './tokenizer.js';
+import type { Tokenizer } from '../../../tokenizers/index.js';
 
 const WORDS =
   'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there one all we their has been if more when will would who so no out up into do than only other new some could time these two may then first any like now my such make over our even most after also made many before must through back years where much your way well down should because each just those people how too little state good very world still own see men work long here between both life being under never day same another know while last might us great old year off come since against go came right used take three states himself few house use during without again place around however home small found thought went say part once high upon school every does got united left number course war until always away something fact water though less public put think almost hand enough far took head yet government system better set told nothing night end why called eyes find going look asked later point knew city next program business give group toward young days let room side social present given several order national possible rather second face per among form important often things looked early white case become large big need four within felt children along saw best church ever least power development light thing seemed family interest want members mind country area others done turned although open problem sense certain kind began thus help means';

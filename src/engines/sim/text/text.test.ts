@@ -1,40 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ChatTemplate } from './chat-template.js';
 import { embeddingToBase64, embedTokens } from './embeddings.js';
 import { generateSequence } from './generator.js';
-import { simTokenizer } from './tokenizer.js';
+import { loadSimTokenizer } from './index.js';
 
-describe('simTokenizer (cl100k_base)', () => {
-  it('gives real BPE counts and round-trips text', () => {
-    const ids = simTokenizer.encode('Hello world');
-    expect(ids).toEqual([9906, 1917]);
-    expect(simTokenizer.decode(ids)).toBe('Hello world');
-  });
-  it('encodes special-token text in user input as plain text, never as a control token', () => {
-    const ids = simTokenizer.encode('a <|endoftext|> b');
-    expect(ids).not.toContain(simTokenizer.eosTokenId);
-    expect(simTokenizer.decode(ids)).toBe('a <|endoftext|> b');
-  });
-});
-
-describe('ChatTemplate', () => {
-  it('renders ChatML with a generation prompt, flattening content parts', () => {
-    const t = new ChatTemplate();
-    const text = t.render([
-      { role: 'system', content: 'Be brief.' },
-      { role: 'user', content: [{ type: 'text', text: 'Hi ' }, { type: 'text', text: 'there' }] },
-    ]);
-    expect(text).toBe('<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n');
-  });
-  it('includes tool definitions so they count as prompt tokens', () => {
-    const t = new ChatTemplate();
-    const withTools = t.render([{ role: 'user', content: 'x' }], { tools: [{ type: 'function', function: { name: 'get_weather' } }] });
-    expect(withTools).toContain('get_weather');
-  });
-  it('rejects a template that does not parse, as a config error', () => {
-    expect(() => new ChatTemplate('{% for %}')).toThrow(/chat template does not parse/);
-  });
-});
+const simTokenizer = await loadSimTokenizer();
 
 describe('generateSequence', () => {
   it('is deterministic per (seed, prompt), differs across seeds, and is made of real words', () => {

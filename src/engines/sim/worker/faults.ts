@@ -17,6 +17,8 @@ export const FaultsSchema = z.strictObject({
   /** Freeze the whole engine for stallMidStreamMs once a request has streamed this many tokens. 0 = off. */
   stallMidStreamAfterTokens: z.number().int().min(0).default(0),
   stallMidStreamMs: z.number().min(0).default(0),
+  /** Skip publishing the next N KV-event batches on the PUB socket (they stay in the replay buffer): a sequence gap for subscribers to repair. Counts down. */
+  dropKvEventBatches: z.number().int().min(0).default(0),
   /** Report not-ready (/health 503, requests 503) for this long after start: model loading. */
   slowStartMs: z.number().min(0).default(0),
 });

@@ -13,7 +13,7 @@ import { KvEventPublisher, type KvEventEncoding } from '../../../kvevents/index.
 import { createMetricsRegistry } from '../../../observability/index.js';
 import { readJsonBody, sendError, sendJson } from '../../../openai/index.js';
 import { buildEngineConfig, EngineCore, EngineRunner, type EngineOptions } from '../model/index.js';
-import { ChatTemplate, simTokenizer } from '../text/index.js';
+import { ChatTemplate, loadSimTokenizer, type Tokenizer } from '../text/index.js';
 import { FaultsPatchSchema, FaultsSchema, type Faults, type FaultsInput } from './faults.js';
 import { handleChat, handleCompletion, handleEmbeddings, type HandlerContext } from './handlers.js';
 import { VllmMetrics } from './vllm-metrics.js';
@@ -64,7 +64,10 @@ export class SimWorker {
   private readonly ctx: HandlerContext;
   readonly info: { model: string; gpu: string; tensorParallelSize: number; numGpuBlocks: number; blockSize: number; arch: string };
 
-  private constructor(readonly options: SimWorkerOptions) {
+  private constructor(
+    readonly options: SimWorkerOptions,
+    tokenizer: Tokenizer,
+  ) {
     const compiled = buildEngineConfig(options);
     const speedup = options.speedup ?? 1;
     const clock = options.clock ?? new ScaledClock(speedup);
@@ -86,11 +89,11 @@ export class SimWorker {
     this.ctx = {
       model: options.model,
       maxModelLen: compiled.config.maxModelLen,
-      tokenizer: simTokenizer,
+      tokenizer,
       template: new ChatTemplate(),
       defaultSeed: options.seed ?? 0,
       maxBodyBytes: options.maxBodyBytes,
-      gen: { runner: this.runner, tokenizer: simTokenizer, faults: () => this.faults, speedup },
+      gen: { runner: this.runner, tokenizer, faults: () => this.faults, speedup },
     };
     const delay = options.networkDelayMs ?? 0;
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
@@ -105,13 +108,18 @@ export class SimWorker {
   }
 
   static async start(options: SimWorkerOptions): Promise<SimWorker> {
-    const w = new SimWorker(options);
+    const w = new SimWorker(options, await loadSimTokenizer());
     if (options.kvEventsEndpoint) {
       w.publisher = await KvEventPublisher.create({
         endpoint: options.kvEventsEndpoint,
         replayEndpoint: options.kvEventsReplayEndpoint,
         encoding: options.kvEventsEncoding ?? 'map',
         topic: options.kvEventsTopic ?? '',
+        skipPublish: () => {
+          if (w.faults.dropKvEventBatches <= 0) return false;
+          w.faults = { ...w.faults, dropKvEventBatches: w.faults.dropKvEventBatches - 1 };
+          return true;
+        },
       });
     }
     await new Promise<void>((resolve, reject) => {

@@ -5,14 +5,8 @@
  * text, never as a control token, as a serving engine must.
  */
 import { decode, encode } from 'gpt-tokenizer/encoding/cl100k_base';
+import type { Tokenizer } from './types.js';
 
-export interface Tokenizer {
-  readonly name: string;
-  readonly vocabSize: number;
-  readonly eosTokenId: number;
-  encode(text: string): number[];
-  decode(ids: readonly number[]): string;
-}
 
 const NO_SPECIAL = { allowedSpecial: new Set<string>(), disallowedSpecial: new Set<string>() };
 

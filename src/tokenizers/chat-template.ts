@@ -4,7 +4,7 @@
  * a ChatML template (the format of Qwen and many fine-tunes); a Function may supply its own.
  */
 import { Template } from '@huggingface/jinja';
-import { SwitchyardError } from '../../../core/index.js';
+import { SwitchyardError } from '../core/index.js';
 
 export const CHATML_TEMPLATE =
   "{%- if tools %}{{ '<|im_start|>system\\n# Tools\\nYou may call these functions:\\n' + (tools | tojson) + '<|im_end|>\\n' }}{%- endif %}" +

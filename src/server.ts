@@ -13,7 +13,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ControlPlane, DEMO_CLUSTERS, DEMO_FUNCTION, demoManifests, handleAdminRequest } from './control/index.js';
 import { RealClock } from './core/index.js';
-import { ControlPlaneTable, Gateway, loadGatewayConfig } from './gateway/index.js';
+import { ApiKeyAuth, ControlPlaneTable, Gateway, loadGatewayConfig } from './gateway/index.js';
+import { createRedisRateLimiter, MemoryRateLimiter, type FailMode, type RateLimiter } from './limits/index.js';
 import { createMetricsRegistry, createNullLogger, type Logger } from './observability/index.js';
 import { LocalProvider, StaticProvider } from './providers/index.js';
 
@@ -34,15 +35,30 @@ export interface ServerOptions {
   logger?: Logger;
   /** Agent heartbeat interval (ms) for the demo agents. Default 10 s. */
   heartbeatIntervalMs?: number;
+  /**
+   * Require an API key (or the admin token) on the OpenAI API. Default true; false serves the
+   * data plane to anyone (local experiments only).
+   */
+  auth?: boolean;
+  /** Keep rate-limit counters in Redis (shared by every gateway) instead of in memory. */
+  redisUrl?: string;
+  /** With redisUrl: when Redis is unreachable, admit under a local limit ('open') or refuse ('closed'). */
+  redisFailMode?: FailMode;
 }
+
+/** The demo tenant `up --demo` creates, with a key printed once. */
+export const DEMO_TENANT = 'demo';
 
 export class SwitchyardServer {
   private readonly agents = new Map<string, ChildProcess>();
+  /** The demo tenant's key when this start created it (print it once); undefined otherwise. */
+  demoKey: string | undefined;
 
   private constructor(
     readonly controlPlane: ControlPlane,
     readonly gateway: Gateway,
     readonly table: ControlPlaneTable,
+    private readonly limiter: RateLimiter,
     private readonly o: ServerOptions,
     private readonly logger: Logger,
   ) {}
@@ -63,10 +79,16 @@ export class SwitchyardServer {
     const metricsRegistry = createMetricsRegistry({ defaultMetrics: true });
     const config = loadGatewayConfig({ object: { listen: { host: o.host ?? '127.0.0.1', port: o.port ?? 8080 } } });
     const table = new ControlPlaneTable({ token: cp.tokens.internalToken('gateway'), logger: logger.child({ component: 'routing-table' }) });
-    const gateway = await Gateway.start({ config, table, metricsRegistry, logger: logger.child({ component: 'gateway' }), extraRoutes: (req, res) => handleAdminRequest(cp, req, res) });
+    const limiter: RateLimiter = o.redisUrl
+      ? await createRedisRateLimiter({ redis: o.redisUrl, failMode: o.redisFailMode ?? 'open', logger: logger.child({ component: 'rate-limiter' }) })
+      : new MemoryRateLimiter();
+    // API keys come from the control plane's watch stream (table.keys); the admin token also works.
+    const auth = o.auth === false ? undefined : new ApiKeyAuth({ index: table.keys, acceptToken: (t) => (cp.tokens.isAdmin(t) ? 'admin' : undefined) });
+    if (!auth) logger.warn('the OpenAI API is served WITHOUT authentication (--no-auth)');
+    const gateway = await Gateway.start({ config, table, metricsRegistry, logger: logger.child({ component: 'gateway' }), extraRoutes: (req, res) => handleAdminRequest(cp, req, res), ...(auth ? { auth } : {}), limiter });
     table.start(gateway.url);
     cp.start();
-    const server = new SwitchyardServer(cp, gateway, table, o, logger);
+    const server = new SwitchyardServer(cp, gateway, table, limiter, o, logger);
     if (o.demo) await server.startDemo();
     return server;
   }
@@ -78,6 +100,12 @@ export class SwitchyardServer {
     const missing = [];
     for (const m of wanted) if (!(await cp.service.find(m.kind, m.metadata.name))) missing.push(m);
     if (missing.length > 0) await cp.service.apply(missing, { actor: { name: 'switchyard-demo' }, note: 'switchyard up --demo' });
+    if (!(await cp.service.find('Tenant', DEMO_TENANT))) {
+      // A tenant with everyday limits and one key, shown once by `up` (only its hash is stored).
+      const actor = { name: 'switchyard-demo' };
+      await cp.service.apply([{ kind: 'Tenant', metadata: { name: DEMO_TENANT }, spec: { displayName: 'Demo tenant (switchyard up --demo)', limits: { rpm: 600, tpm: 2_000_000, maxConcurrent: 64 }, priority: 1 } }], { actor, note: 'switchyard up --demo: demo tenant' });
+      this.demoKey = (await cp.apiKeys.create(DEMO_TENANT, { description: 'created by switchyard up --demo' }, actor)).key;
+    }
     for (const c of DEMO_CLUSTERS) await this.startAgent(c.name, c.gpus);
   }
 
@@ -124,6 +152,7 @@ export class SwitchyardServer {
     await this.controlPlane.close(options);
     await this.table.stop();
     await this.gateway.drain(2000);
+    await this.limiter.close();
   }
 }
 

@@ -89,7 +89,7 @@ describe('admin API', () => {
   it('a Function on a static cluster gets a Deployment, becomes Ready, and is served by the gateway', async () => {
     await waitFor(async () => (await client.get('Deployment', 'llm-rack')).status?.phase === 'Ready', { timeoutMs: 15_000, what: 'llm-rack Ready' });
     await waitFor(() => server.table.route('static-m')?.endpoints.length === 1, { what: 'the gateway to route static-m' });
-    const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'static-m', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }) });
+    const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ model: 'static-m', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3 }) });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-switchyard-cluster')).toBe('rack');
     expect(((await res.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens).toBe(3);

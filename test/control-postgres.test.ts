@@ -64,7 +64,7 @@ describeWithPostgres('two control planes on one PostgreSQL', (db) => {
 
     await waitFor(async () => (await b.get('Deployment', 'shared-rack')).status?.phase === 'Ready', { timeoutMs: 20_000, what: 'the Deployment to be Ready' });
     for (const s of servers) await waitFor(() => s.table.route('shared-m')?.endpoints.length === 1, { timeoutMs: 10_000, what: `${s.url} to route shared-m` });
-    const res = await fetch(`${servers[1]!.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'shared-m', prompt: 'hi', max_tokens: 2 }) });
+    const res = await fetch(`${servers[1]!.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ model: 'shared-m', prompt: 'hi', max_tokens: 2 }) });
     expect(res.status).toBe(200);
 
     // Optimistic concurrency holds across replicas: a stale write through B after A's update is rejected.

@@ -122,6 +122,7 @@ describe('/sim/faults at run time', () => {
       stallBeforeFirstTokenMs: 0,
       stallMidStreamAfterTokens: 0,
       stallMidStreamMs: 0,
+      dropKvEventBatches: 0,
       slowStartMs: 0,
     });
     expect((await chat(w)).status).toBe(200);

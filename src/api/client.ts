@@ -5,8 +5,10 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { ErrorCodes, SwitchyardError, type ErrorCode } from '../core/index.js';
 import { SseParser } from '../openai/index.js';
+import type { CreateApiKeyRequest, RotateApiKeyRequest } from './apikey.js';
 import type { Heartbeat } from './cluster.js';
-import { KINDS, type AnyResource, type Kind, type ResourceOf } from './kinds.js';
+import { KINDS, type AnyResource, type ApiKeyResource, type Kind, type ResourceOf } from './kinds.js';
+import type { AdminRole, TokenInfo } from './token.js';
 
 export interface ClientOptions {
   /** Base URL, e.g. http://127.0.0.1:8080 */
@@ -31,6 +33,15 @@ export interface HistoryEntry {
   author: string;
   date: string;
   message: string;
+}
+/** A key as minted: the secret (shown once, never stored) and the stored resource. */
+export interface MintedApiKey {
+  key: string;
+  apiKey: ApiKeyResource;
+}
+/** A named admin token as created: the token itself is shown once. */
+export interface CreatedToken extends TokenInfo {
+  token: string;
 }
 export interface ApiWatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -84,6 +95,33 @@ export class SwitchyardClient {
   }
   async clusterToken(cluster: string): Promise<string> {
     return ((await this.call('POST', `/api/v1/clusters/${encodeURIComponent(cluster)}/token`, {})) as { token: string }).token;
+  }
+
+  /** Mint an API key for a tenant; `key` is the secret, returned only now. */
+  async createKey(tenant: string, req: CreateApiKeyRequest = {}): Promise<MintedApiKey> {
+    return (await this.call('POST', `/api/v1/tenants/${encodeURIComponent(tenant)}/keys`, req)) as MintedApiKey;
+  }
+  /** API keys of one tenant, or (without a tenant) every key. */
+  async listKeys(tenant?: string): Promise<ListResult<ApiKeyResource>> {
+    if (tenant === undefined) return this.list('ApiKey');
+    return (await this.call('GET', `/api/v1/tenants/${encodeURIComponent(tenant)}/keys`)) as ListResult<ApiKeyResource>;
+  }
+  /** A new secret for a key (the old one stops working). */
+  async rotateKey(name: string, req: RotateApiKeyRequest = {}): Promise<MintedApiKey> {
+    return (await this.call('POST', `/api/v1/apikeys/${encodeURIComponent(name)}/rotate`, req)) as MintedApiKey;
+  }
+  async revokeKey(name: string): Promise<ApiKeyResource> {
+    return (await this.call('POST', `/api/v1/apikeys/${encodeURIComponent(name)}/revoke`, {})) as ApiKeyResource;
+  }
+  /** Create a named admin token with a role; `token` is returned only now. */
+  async createToken(req: { name: string; role: AdminRole; tenant?: string }): Promise<CreatedToken> {
+    return (await this.call('POST', '/api/v1/tokens', req)) as CreatedToken;
+  }
+  async listTokens(): Promise<TokenInfo[]> {
+    return ((await this.call('GET', '/api/v1/tokens')) as { items: TokenInfo[] }).items;
+  }
+  async deleteToken(name: string): Promise<TokenInfo> {
+    return (await this.call('DELETE', `/api/v1/tokens/${encodeURIComponent(name)}`)) as TokenInfo;
   }
 
   /** Lines of a replica's log; with follow, until the signal aborts or the server ends the stream. */

@@ -52,6 +52,7 @@ export const FunctionSpecSchema = z
       })
       .prefault({}),
     targetClusters: z.array(ClusterSelectorSchema).default([]),
+    tenant: zName('tenant').optional().describe("The Tenant whose GPU quota this Function's Deployments count against (copied to each Deployment's spec.tenant)"),
     args: z.array(z.string()).default([]),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string()).default({}),
     /** Command template for vllm/sglang/custom on the local provider, e.g. `vllm serve {model} --port {port}`. */

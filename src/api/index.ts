@@ -1,13 +1,16 @@
 /**
- * Resource schemas (Function, Deployment, Cluster): the one source for validation, the
+ * Resource schemas (Function, Deployment, Cluster, Tenant, ApiKey): the one source for validation, the
  * TypeScript types, the OpenAPI document and the rendered API reference.
  */
 export * from './meta.js';
 export * from './function.js';
 export * from './deployment.js';
 export * from './cluster.js';
+export * from './tenant.js';
+export * from './apikey.js';
+export * from './token.js';
 export * from './kinds.js';
 export { parseManifests, validateManifests, ManifestError, type Manifest, type ManifestDocumentError } from './manifest.js';
 export { buildOpenApiDocument } from './openapi.js';
 export { renderApiReference } from './reference.js';
-export { SwitchyardClient, type ClientOptions, type ListResult, type ApplyResult, type HistoryEntry, type ApiWatchEvent } from './client.js';
+export { SwitchyardClient, type ClientOptions, type ListResult, type ApplyResult, type HistoryEntry, type ApiWatchEvent, type MintedApiKey, type CreatedToken } from './client.js';

@@ -3,10 +3,12 @@
  * the OpenAPI document and the CLI's kind names. Adding a kind means adding one entry here.
  */
 import { z } from 'zod';
+import { ApiKeySpecSchema, ApiKeyStatusSchema, type ApiKeySpec, type ApiKeyStatus } from './apikey.js';
 import { ClusterSpecSchema, ClusterStatusSchema, type ClusterSpec, type ClusterStatus } from './cluster.js';
 import { DeploymentSpecSchema, DeploymentStatusSchema, type DeploymentSpec, type DeploymentStatus } from './deployment.js';
 import { FunctionSpecSchema, FunctionStatusSchema, type FunctionSpec, type FunctionStatus } from './function.js';
 import { API_VERSION, ManifestMetaSchema, ObjectMetaSchema, type ObjectMeta } from './meta.js';
+import { TenantSpecSchema, TenantStatusSchema, type TenantSpec, type TenantStatus } from './tenant.js';
 
 interface KindDef {
   readonly plural: string;
@@ -38,6 +40,20 @@ export const KINDS = {
     status: ClusterStatusSchema,
     description: "Where replicas run, and what its agent reports (GPUs, nodes, endpoint health).",
   },
+  Tenant: {
+    plural: 'tenants',
+    aliases: ['tenant', 'tenants', 'tn'],
+    spec: TenantSpecSchema,
+    status: TenantStatusSchema,
+    description: 'A team sharing the fleet: allowed models and clusters, GPU quota, rate limits, monthly budget, priority, and its usage.',
+  },
+  ApiKey: {
+    plural: 'apikeys',
+    aliases: ['apikey', 'apikeys', 'key', 'keys'],
+    spec: ApiKeySpecSchema,
+    status: ApiKeyStatusSchema,
+    description: "A tenant's key to the OpenAI API (only its SHA-256 and a display prefix). Minted by POST /api/v1/tenants/{tenant}/keys, not created directly.",
+  },
 } as const satisfies Record<string, KindDef>;
 
 export type Kind = keyof typeof KINDS;
@@ -47,11 +63,15 @@ interface SpecByKind {
   Function: FunctionSpec;
   Deployment: DeploymentSpec;
   Cluster: ClusterSpec;
+  Tenant: TenantSpec;
+  ApiKey: ApiKeySpec;
 }
 interface StatusByKind {
   Function: FunctionStatus;
   Deployment: DeploymentStatus;
   Cluster: ClusterStatus;
+  Tenant: TenantStatus;
+  ApiKey: ApiKeyStatus;
 }
 
 /** A stored resource as the API returns it. */
@@ -65,6 +85,8 @@ export interface Resource<K extends Kind = Kind> {
 export type FunctionResource = Resource<'Function'>;
 export type DeploymentResource = Resource<'Deployment'>;
 export type ClusterResource = Resource<'Cluster'>;
+export type TenantResource = Resource<'Tenant'>;
+export type ApiKeyResource = Resource<'ApiKey'>;
 export type AnyResource = { [K in Kind]: Resource<K> }[Kind];
 /** Resource<K>, distributed over a union of kinds (Resource<'A' | 'B'> = Resource<'A'> | Resource<'B'>). */
 export type ResourceOf<K extends Kind> = K extends Kind ? Resource<K> : never;

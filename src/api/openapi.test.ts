@@ -13,6 +13,16 @@ describe('OpenAPI document', () => {
     for (const k of KIND_NAMES) expect(doc.components.schemas).toHaveProperty([`${k}Manifest`]);
   });
 
+  it('documents the key and token endpoints, and that ApiKeys are minted, not created directly', () => {
+    for (const p of ['/api/v1/tenants', '/api/v1/apikeys/{name}', '/api/v1/tenants/{tenant}/keys', '/api/v1/apikeys/{name}/rotate', '/api/v1/apikeys/{name}/revoke', '/api/v1/tokens', '/api/v1/tokens/{name}']) {
+      expect(doc.paths, p).toHaveProperty([p]);
+    }
+    const create = (doc.paths['/api/v1/apikeys'] as { post: { description: string } }).post;
+    expect(create.description).toMatch(/minted by POST \/api\/v1\/tenants\/\{tenant\}\/keys/);
+    const tenantDelete = (doc.paths['/api/v1/tenants/{name}'] as { delete: { parameters: { name: string }[] } }).delete;
+    expect(tenantDelete.parameters.map((p) => p.name)).toEqual(['cascade']);
+  });
+
   it('the manifest schemas accept what validation accepts and reject unknown fields, like validation', () => {
     const ajv = new Ajv2020({ strict: false });
     const validate = ajv.compile(doc.components.schemas.FunctionManifest!);

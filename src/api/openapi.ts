@@ -3,8 +3,10 @@
  * validate requests (src/api/kinds.ts), so the docs cannot drift from the validation.
  */
 import { z } from 'zod';
+import { CreateApiKeyRequestSchema, RotateApiKeyRequestSchema } from './apikey.js';
 import { HeartbeatSchema } from './cluster.js';
 import { KIND_NAMES, KINDS, manifestSchema, resourceSchema, type Kind } from './kinds.js';
+import { ADMIN_ROLES, CreateTokenRequestSchema } from './token.js';
 
 type Json = Record<string, unknown>;
 
@@ -18,14 +20,19 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: Json) => ({ 'application/json': { schema } });
 const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
 
+const MINTED_ONLY = 'Refused with 400 for ApiKey: keys are minted by POST /api/v1/tenants/{tenant}/keys (switchyard keys create).';
+const CASCADES: Partial<Record<Kind, string>> = { Function: 'Also delete its Deployments (required when it has any)', Cluster: 'Also delete its Deployments (required when it has any)', Tenant: 'Also delete its ApiKeys (required when it has any)' };
+
 function kindPaths(kind: Kind): Record<string, Json> {
   const plural = KINDS[kind].plural;
   const tag = kind;
   const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+  const cascade = CASCADES[kind];
+  const minted = kind === 'ApiKey' ? { description: MINTED_ONLY } : {};
   return {
     [`/api/v1/${plural}`]: {
       get: { tags: [tag], summary: `List ${plural}`, operationId: `list${kind}s`, responses: { 200: { description: 'The list', content: json({ type: 'object', properties: { kind: { const: `${kind}List` }, items: { type: 'array', items: ref(kind) }, resourceVersion: { type: 'string' } } }) }, 401: errorResponse('Missing or bad token') } },
-      post: { tags: [tag], summary: `Create a ${kind}`, operationId: `create${kind}`, requestBody: { required: true, content: json(ref(`${kind}Manifest`)) }, responses: { 201: { description: 'Created', content: json(ref(kind)) }, 400: errorResponse('Invalid manifest (the message names the path)'), 409: errorResponse('Already exists') } },
+      post: { tags: [tag], summary: `Create a ${kind}`, ...minted, operationId: `create${kind}`, requestBody: { required: true, content: json(ref(`${kind}Manifest`)) }, responses: { 201: { description: 'Created', content: json(ref(kind)) }, 400: errorResponse('Invalid manifest (the message names the path)'), 409: errorResponse('Already exists') } },
     },
     [`/api/v1/${plural}/{name}`]: {
       parameters: [nameParam],
@@ -33,16 +40,16 @@ function kindPaths(kind: Kind): Record<string, Json> {
       put: {
         tags: [tag],
         summary: `Replace a ${kind}'s spec`,
-        description: 'Send metadata.resourceVersion to update only if nobody changed it since you read it (409 otherwise).',
+        description: kind === 'ApiKey' ? MINTED_ONLY : 'Send metadata.resourceVersion to update only if nobody changed it since you read it (409 otherwise).',
         operationId: `replace${kind}`,
         requestBody: { required: true, content: json(ref(`${kind}Manifest`)) },
-        responses: { 200: { description: 'Updated', content: json(ref(kind)) }, 400: errorResponse('Invalid manifest'), 404: errorResponse('Not found'), 409: errorResponse('Stale resourceVersion') },
+        responses: { 200: { description: 'Updated', content: json(ref(kind)) }, 400: errorResponse('Invalid manifest'), 404: errorResponse('Not found'), 409: errorResponse(kind === 'Deployment' || kind === 'Function' ? "Stale resourceVersion, or a tenant's GPU quota exceeded (quota_exceeded)" : 'Stale resourceVersion') },
       },
       delete: {
         tags: [tag],
         summary: `Delete a ${kind}`,
         operationId: `delete${kind}`,
-        parameters: kind === 'Function' ? [{ name: 'cascade', in: 'query', schema: { type: 'boolean' }, description: 'Also delete its Deployments (required when it has any)' }] : [],
+        parameters: cascade ? [{ name: 'cascade', in: 'query', schema: { type: 'boolean' }, description: cascade }] : [],
         responses: { 200: { description: 'Deleted (the last version)', content: json(ref(kind)) }, 404: errorResponse('Not found'), 409: errorResponse('Has dependents; use cascade') },
       },
     },
@@ -68,6 +75,11 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
   const schemas: Json = {
     Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', properties: { message: { type: 'string' }, type: { type: 'string' }, param: { type: ['string', 'null'] }, code: { type: ['string', 'null'] } } } } },
     Heartbeat: jsonSchema(HeartbeatSchema, 'input'),
+    CreateApiKeyRequest: jsonSchema(CreateApiKeyRequestSchema, 'input'),
+    RotateApiKeyRequest: jsonSchema(RotateApiKeyRequestSchema, 'input'),
+    MintedApiKey: { type: 'object', required: ['key', 'apiKey'], description: 'The secret is in `key`, shown only in this response; the resource holds its SHA-256.', properties: { key: { type: 'string', pattern: '^sk-sy-[A-Za-z0-9_-]{43}$' }, apiKey: ref('ApiKey') } },
+    CreateTokenRequest: jsonSchema(CreateTokenRequestSchema, 'input'),
+    TokenInfo: { type: 'object', properties: { name: { type: 'string' }, role: { enum: [...ADMIN_ROLES] }, tenant: { type: 'string' }, prefix: { type: 'string' }, createdAt: { type: 'string' }, createdBy: { type: 'string' } } },
   };
   let paths: Json = {};
   for (const kind of KIND_NAMES) {
@@ -119,6 +131,45 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
       parameters: [nameParam],
       post: { tags: ['Cluster'], summary: 'Issue a new agent token for the cluster (shown once)', operationId: 'clusterToken', responses: { 200: { description: 'The token', content: json({ type: 'object', properties: { token: { type: 'string' } } }) } } },
     },
+    '/api/v1/tenants/{tenant}/keys': {
+      parameters: [{ name: 'tenant', in: 'path', required: true, schema: { type: 'string' } }],
+      post: {
+        tags: ['ApiKey'],
+        summary: 'Mint an API key for the tenant (the secret is returned once)',
+        operationId: 'mintApiKey',
+        requestBody: { content: json(ref('CreateApiKeyRequest')) },
+        responses: { 201: { description: 'The secret and the stored key', content: json(ref('MintedApiKey')) }, 400: errorResponse('Invalid request'), 403: errorResponse('The token may not manage this tenant\'s keys'), 404: errorResponse('No such tenant') },
+      },
+      get: { tags: ['ApiKey'], summary: "The tenant's keys (hashes and prefixes only)", operationId: 'listTenantKeys', responses: { 200: { description: 'The list', content: json({ type: 'object', properties: { kind: { const: 'ApiKeyList' }, items: { type: 'array', items: ref('ApiKey') }, resourceVersion: { type: 'string' } } }) }, 404: errorResponse('No such tenant') } },
+    },
+    '/api/v1/apikeys/{name}/rotate': {
+      parameters: [nameParam],
+      post: {
+        tags: ['ApiKey'],
+        summary: 'A new secret for the key; the old one stops working (returned once)',
+        operationId: 'rotateApiKey',
+        requestBody: { content: json(ref('RotateApiKeyRequest')) },
+        responses: { 200: { description: 'The new secret and the key', content: json(ref('MintedApiKey')) }, 404: errorResponse('Not found'), 409: errorResponse('The key is revoked') },
+      },
+    },
+    '/api/v1/apikeys/{name}/revoke': {
+      parameters: [nameParam],
+      post: { tags: ['ApiKey'], summary: 'Revoke the key (final; gateways learn it through the watch stream)', operationId: 'revokeApiKey', responses: { 200: { description: 'The revoked key', content: json(ref('ApiKey')) }, 404: errorResponse('Not found') } },
+    },
+    '/api/v1/tokens': {
+      post: {
+        tags: ['Tokens'],
+        summary: 'Create a named admin token with a role (admin only; the token is returned once)',
+        operationId: 'createToken',
+        requestBody: { required: true, content: json(ref('CreateTokenRequest')) },
+        responses: { 201: { description: 'The token and its record', content: json({ allOf: [ref('TokenInfo'), { type: 'object', properties: { token: { type: 'string' } } }] }) }, 403: errorResponse('Not an admin'), 409: errorResponse('A token of that name exists') },
+      },
+      get: { tags: ['Tokens'], summary: 'Named admin tokens (names, roles, prefixes; never hashes)', operationId: 'listTokens', responses: { 200: { description: 'The tokens', content: json({ type: 'object', properties: { items: { type: 'array', items: ref('TokenInfo') } } }) } } },
+    },
+    '/api/v1/tokens/{name}': {
+      parameters: [nameParam],
+      delete: { tags: ['Tokens'], summary: 'Delete a named token (it stops working at once)', operationId: 'deleteToken', responses: { 200: { description: 'The deleted record', content: json(ref('TokenInfo')) }, 404: errorResponse('Not found') } },
+    },
     '/api/v1/deployments/{name}/logs': {
       parameters: [nameParam],
       get: {
@@ -136,7 +187,7 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
   };
   cached = {
     openapi: '3.1.0',
-    info: { title: 'Switchyard admin API', version, description: 'Functions, Deployments and Clusters. Every request needs `Authorization: Bearer <admin token>`. The OpenAI-compatible API lives under /v1.' },
+    info: { title: 'Switchyard admin API', version, description: 'Functions, Deployments, Clusters, Tenants and their API keys. Every request needs `Authorization: Bearer <token>`: the bootstrap admin token, a named token with a role (admin: everything; operator: reads, and writes of functions, deployments and clusters; viewer: reads; tenant-admin: one tenant and its keys), or a cluster agent token. A role that does not allow the request gets 403. The OpenAI-compatible API lives under /v1.' },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
     paths,

@@ -3,7 +3,7 @@
  * table rows, and YAML/JSON output. Pure functions: `now` is passed in.
  */
 import { stringify } from 'yaml';
-import type { AnyResource, ClusterResource, ClusterSelector, DeploymentResource, FunctionResource, Kind, NodeInventory } from '../api/index.js';
+import type { AnyResource, ApiKeyResource, ClusterResource, ClusterSelector, DeploymentResource, FunctionResource, Kind, NodeInventory, RateLimits, TenantResource } from '../api/index.js';
 
 export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json';
 export const OUTPUT_FORMATS = ['table', 'wide', 'yaml', 'json'] as const;
@@ -147,6 +147,66 @@ export function clusterTable(items: readonly ClusterResource[], o: RowOptions): 
   return { headers, rows };
 }
 
+/** `rpm=60,tpm=10000,concurrent=4`, or `-` without limits. */
+export function limitsText(l: RateLimits | undefined): string {
+  if (!l) return '-';
+  const parts = [l.rpm !== undefined ? `rpm=${l.rpm}` : '', l.tpm !== undefined ? `tpm=${l.tpm}` : '', l.maxConcurrent !== undefined ? `concurrent=${l.maxConcurrent}` : ''].filter(Boolean);
+  return parts.join(',') || '-';
+}
+
+export function tenantTable(items: readonly TenantResource[], o: RowOptions): Table {
+  const headers = ['NAME', 'DISPLAY-NAME', 'PRIORITY', 'GPUS', 'MODELS', 'CLUSTERS', 'KEYS', 'AGE'];
+  if (o.wide) headers.push('LIMITS', 'KEY-LIMITS', 'BUDGET', 'USAGE');
+  const rows = items.map((t) => {
+    const s = t.spec;
+    const used = t.status?.gpusInUse ?? 0;
+    const row = [
+      t.metadata.name,
+      s.displayName ?? '-',
+      String(s.priority),
+      s.gpuQuota === undefined ? `${used}/unlimited` : `${used}/${s.gpuQuota}`,
+      s.allowedModels ? listText(s.allowedModels) : '<all>',
+      s.allowedClusters ? listText(s.allowedClusters) : '<all>',
+      String(t.status?.keys ?? 0),
+      ageOf(t.metadata.creationTimestamp, o.nowMs),
+    ];
+    if (o.wide) {
+      const b = s.budget;
+      const budget = [b?.tokensPerMonth !== undefined ? `${b.tokensPerMonth} tokens/month` : '', b?.usdPerMonth !== undefined ? `$${b.usdPerMonth}/month` : ''].filter(Boolean).join(',') || '-';
+      const u = t.status?.usage;
+      row.push(limitsText(s.limits), limitsText(s.keyLimits), budget, u ? `${u.month}: ${u.requests} requests, ${u.inputTokens + u.outputTokens} tokens, $${u.usd.toFixed(2)}` : '-');
+    }
+    return row;
+  });
+  return { headers, rows };
+}
+
+/** active, revoked or expired (at `nowMs`). */
+export function keyState(k: ApiKeyResource, nowMs: number): 'active' | 'revoked' | 'expired' {
+  if (k.spec.revoked) return 'revoked';
+  if (k.spec.expiresAt !== undefined && Date.parse(k.spec.expiresAt) <= nowMs) return 'expired';
+  return 'active';
+}
+
+export function apiKeyTable(items: readonly ApiKeyResource[], o: RowOptions): Table {
+  const headers = ['NAME', 'TENANT', 'PREFIX', 'STATE', 'EXPIRES', 'LAST-USED', 'AGE'];
+  if (o.wide) headers.push('MODELS', 'LIMITS', 'DESCRIPTION');
+  const rows = items.map((k) => {
+    const row = [
+      k.metadata.name,
+      k.spec.tenant,
+      `${k.spec.prefix}…`,
+      keyState(k, o.nowMs),
+      k.spec.expiresAt ? shortDate(k.spec.expiresAt) : '<never>',
+      k.status?.lastUsedAt ? `${ageOf(k.status.lastUsedAt, o.nowMs)} ago` : '<never>',
+      ageOf(k.metadata.creationTimestamp, o.nowMs),
+    ];
+    if (o.wide) row.push(k.spec.scopes?.models ? listText(k.spec.scopes.models, 3) : '<all>', limitsText(k.spec.limits), k.spec.description ?? '');
+    return row;
+  });
+  return { headers, rows };
+}
+
 /** The table for resources of one kind. */
 export function resourceTable(kind: Kind, items: readonly AnyResource[], o: RowOptions): Table {
   switch (kind) {
@@ -156,6 +216,10 @@ export function resourceTable(kind: Kind, items: readonly AnyResource[], o: RowO
       return deploymentTable(items.filter((r) => r.kind === 'Deployment'), o);
     case 'Cluster':
       return clusterTable(items.filter((r) => r.kind === 'Cluster'), o);
+    case 'Tenant':
+      return tenantTable(items.filter((r) => r.kind === 'Tenant'), o);
+    case 'ApiKey':
+      return apiKeyTable(items.filter((r) => r.kind === 'ApiKey'), o);
   }
 }
 

@@ -1,17 +1,20 @@
 /**
- * ControlPlane: the store, the resource service, git history, tokens, cluster health and the
- * reconciler, wired together. `switchyard up` (src/server.ts) mounts its HTTP API next to a
+ * ControlPlane: the store, the resource service (with its admission checks: GPU quotas, API
+ * key tenants), git history, tokens, API keys, cluster health and the reconciler, wired together. `switchyard up` (src/server.ts) mounts its HTTP API next to a
  * gateway; tests open one directly.
  */
 import { join } from 'node:path';
+import { KIND_NAMES } from '../api/index.js';
 import type { Clock, TimerHandle } from '../core/index.js';
 import { RealClock, SwitchyardError } from '../core/index.js';
 import { createNullLogger, type Logger } from '../observability/index.js';
 import type { Provider } from '../providers/index.js';
 import { openStore, type ResourceStore } from '../store/index.js';
+import { ApiKeyService, apiKeyTenantCheck } from './apikeys.js';
 import { ClusterMonitor } from './clusters.js';
 import { GitHistory } from './history.js';
 import { ProviderRegistry } from './providers.js';
+import { gpuQuotaCheck } from './quota.js';
 import { Reconciler } from './reconciler.js';
 import { manifestOf, ResourceService } from './resources.js';
 import { Tokens } from './tokens.js';
@@ -38,6 +41,7 @@ export class ControlPlane {
   readonly reconciler: Reconciler;
   readonly clusters: ClusterMonitor;
   readonly providers: ProviderRegistry;
+  readonly apiKeys: ApiKeyService;
   /** Set when the admin token was created at this start (print it once). */
   bootstrapToken: { token: string; generated: boolean } | undefined;
   private readonly abort = new AbortController();
@@ -58,6 +62,7 @@ export class ControlPlane {
     this.clock = clock;
     this.retainEvents = o.retainEvents ?? 10_000;
     this.providers = new ProviderRegistry(o.providers);
+    this.apiKeys = new ApiKeyService(service, clock);
     this.clusters = new ClusterMonitor(service, clock, logger, o.heartbeatCheckMs ?? 1000);
     this.reconciler = new Reconciler({ service, providers: this.providers, clock, logger: logger.child({ component: 'reconciler' }), ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}) });
   }
@@ -67,13 +72,15 @@ export class ControlPlane {
     const logger = o.logger ?? createNullLogger('control');
     const store = await openStore(o.databaseUrl, o.dataDir);
     const service = new ResourceService(store, clock);
+    service.addAdmissionCheck(gpuQuotaCheck);
+    service.addAdmissionCheck(apiKeyTenantCheck);
     const history = await GitHistory.open(join(o.dataDir, 'history'));
-    const tokens = new Tokens(store);
+    const tokens = new Tokens(store, clock);
     const cp = new ControlPlane(store, service, history, tokens, logger, clock, o);
     cp.bootstrapToken = await tokens.bootstrap(o.adminToken);
     // Catch up on history a crash may have lost (store commit done, git commit not).
     const all = [];
-    for (const kind of ['Function', 'Deployment', 'Cluster'] as const) for (const r of (await service.list(kind)).items) all.push({ kind, name: r.metadata.name, manifest: manifestOf(r) });
+    for (const kind of KIND_NAMES) for (const r of (await service.list(kind)).items) all.push({ kind, name: r.metadata.name, manifest: manifestOf(r) });
     const recovered = await history.sync(all);
     if (recovered > 0) logger.warn({ recovered }, 'history: recorded changes missed before a crash');
     cp.unsubscribeHistory = service.onSpecChange((changes) => {

@@ -1,63 +1,55 @@
 /**
  * The admin REST API (/api/v1/*), /openapi.json and the /docs reference page, as one
- * node:http handler that a server mounts next to the OpenAI API. Errors use the OpenAI error
- * shape via sendError (one mapping, in src/openai).
+ * node:http handler that a server mounts next to the OpenAI API. Every route states what it
+ * needs (permissions.ts) and is checked against the caller's token before it runs. Errors use
+ * the OpenAI error shape via sendError (one mapping, in src/openai).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { buildOpenApiDocument, HeartbeatSchema, kindOfPlural, parseManifests, renderApiReference, validateManifests, type Kind } from '../api/index.js';
+import { buildOpenApiDocument, HeartbeatSchema, parseManifests, renderApiReference, validateManifests, type Kind, type Manifest } from '../api/index.js';
 import { formatZodIssues, zodParseOptions, ConfigError } from '../config/index.js';
 import { SwitchyardError } from '../core/index.js';
-import { readBody, sendError, sendJson } from '../openai/index.js';
+import { sendError, sendJson } from '../openai/index.js';
+import { API_KEY_WRITE_REFUSED } from './apikeys.js';
 import type { ControlPlane } from './control-plane.js';
+import { KIND_SEG, NAME_SEG, kindOf, parseJson, readText, tenantOf, type Ctx, type Route } from './http-common.js';
+import { tenancyRoutes } from './http-tenancy.js';
+import { authorize, type Need } from './permissions.js';
 import type { Actor } from './resources.js';
 import type { Principal } from './tokens.js';
 import { serveWatch } from './watch.js';
 
-const MAX_APPLY_BYTES = 8 << 20;
+const route = (method: Route['method'], path: string | RegExp, need: Route['need'], handler: Route['handler']): Route => ({ method, path: typeof path === 'string' ? new RegExp(`^${path}$`) : path, need, handler });
+/** The need of a route on /<kind plural>/<name>. */
+const onObject = (action: 'read' | 'write') => async (cp: ControlPlane, p: string[]): Promise<Need> => {
+  const kind = kindOf(p[0]);
+  return { action, kind, tenant: await tenantOf(cp, kind, p[1]!) };
+};
 
-interface Ctx {
-  req: IncomingMessage;
-  res: ServerResponse;
-  url: URL;
-  principal: Principal;
-  actor: Actor;
-  params: string[];
-}
-type Handler = (cp: ControlPlane, ctx: Ctx) => Promise<void>;
-
-const KIND_SEG = '(functions|deployments|clusters)';
-const NAME_SEG = '([a-z0-9][-a-z0-9]{0,62})';
-
-const routes: [string, RegExp, Handler, 'admin' | 'agent-read' | 'agent-heartbeat'][] = [
-  ['POST', /^\/api\/v1\/apply$/, apply, 'admin'],
-  ['GET', /^\/api\/v1\/watch$/, async (cp, c) => serveWatch(cp, c.req, c.res, c.url), 'agent-read'],
-  ['GET', new RegExp(`^/api/v1/history/${KIND_SEG}/${NAME_SEG}$`), async (cp, c) => sendJson(c.res, 200, await cp.history.log(kindOf(c.params[0]), c.params[1]!)), 'admin'],
-  ['POST', new RegExp(`^/api/v1/rollback/${KIND_SEG}/${NAME_SEG}$`), rollback, 'admin'],
-  ['POST', new RegExp(`^/api/v1/clusters/${NAME_SEG}/heartbeat$`), heartbeat, 'agent-heartbeat'],
-  ['POST', new RegExp(`^/api/v1/clusters/${NAME_SEG}/token$`), async (cp, c) => {
+const routes: Route[] = [
+  route('POST', '/api/v1/apply', () => ({ action: 'apply' }), apply),
+  route('GET', '/api/v1/watch', () => ({ action: 'watch' }), async (cp, c) => serveWatch(cp, c.req, c.res, c.url)),
+  route('GET', `/api/v1/history/${KIND_SEG}/${NAME_SEG}`, onObject('read'), async (cp, c) => sendJson(c.res, 200, await cp.history.log(kindOf(c.params[0]), c.params[1]!))),
+  route('POST', `/api/v1/rollback/${KIND_SEG}/${NAME_SEG}`, onObject('write'), rollback),
+  route('POST', `/api/v1/clusters/${NAME_SEG}/heartbeat`, (_cp, p) => ({ action: 'heartbeat', cluster: p[0]! }), heartbeat),
+  route('POST', `/api/v1/clusters/${NAME_SEG}/token`, () => ({ action: 'write', kind: 'Cluster' }), async (cp, c) => {
     await cp.service.get('Cluster', c.params[0]!);
     sendJson(c.res, 200, { token: await cp.tokens.issueClusterToken(c.params[0]!) });
-  }, 'admin'],
-  ['GET', new RegExp(`^/api/v1/deployments/${NAME_SEG}/logs$`), logs, 'admin'],
-  ['GET', new RegExp(`^/api/v1/${KIND_SEG}$`), async (cp, c) => {
+  }),
+  route('GET', `/api/v1/deployments/${NAME_SEG}/logs`, () => ({ action: 'read', kind: 'Deployment' }), logs),
+  ...tenancyRoutes,
+  route('GET', `/api/v1/${KIND_SEG}`, (_cp, p) => ({ action: 'read', kind: kindOf(p[0]) }), async (cp, c) => {
     const kind = kindOf(c.params[0]);
     const list = await cp.service.list(kind);
     sendJson(c.res, 200, { kind: `${kind}List`, ...list });
-  }, 'agent-read'],
-  ['POST', new RegExp(`^/api/v1/${KIND_SEG}$`), (cp, c) => writeOne(cp, c, 'create'), 'admin'],
-  ['GET', new RegExp(`^/api/v1/${KIND_SEG}/${NAME_SEG}$`), async (cp, c) => sendJson(c.res, 200, await cp.service.get(kindOf(c.params[0]), c.params[1]!)), 'agent-read'],
-  ['PUT', new RegExp(`^/api/v1/${KIND_SEG}/${NAME_SEG}$`), (cp, c) => writeOne(cp, c, 'replace'), 'admin'],
-  ['DELETE', new RegExp(`^/api/v1/${KIND_SEG}/${NAME_SEG}$`), async (cp, c) => {
+  }),
+  route('POST', `/api/v1/${KIND_SEG}`, (_cp, p) => ({ action: 'write', kind: kindOf(p[0]) }), (cp, c) => writeOne(cp, c, 'create')),
+  route('GET', `/api/v1/${KIND_SEG}/${NAME_SEG}`, onObject('read'), async (cp, c) => sendJson(c.res, 200, await cp.service.get(kindOf(c.params[0]), c.params[1]!))),
+  route('PUT', `/api/v1/${KIND_SEG}/${NAME_SEG}`, onObject('write'), (cp, c) => writeOne(cp, c, 'replace')),
+  route('DELETE', `/api/v1/${KIND_SEG}/${NAME_SEG}`, onObject('write'), async (cp, c) => {
     const cascade = c.url.searchParams.get('cascade') === 'true';
     sendJson(c.res, 200, await cp.service.delete(kindOf(c.params[0]), c.params[1]!, { actor: c.actor, cascade }));
-  }, 'admin'],
+  }),
 ];
-
-function kindOf(plural: string | undefined): Kind {
-  const k = kindOfPlural(plural ?? '');
-  if (!k) throw new SwitchyardError('not_found', `unknown resource type '${plural}'`);
-  return k;
-}
 
 /** True if the request was handled (the path belongs to the admin API). */
 export function handleAdminRequest(cp: ControlPlane, req: IncomingMessage, res: ServerResponse): boolean {
@@ -84,27 +76,32 @@ export function handleAdminRequest(cp: ControlPlane, req: IncomingMessage, res: 
 async function dispatch(cp: ControlPlane, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const path = url.pathname.replace(/\/+$/, '');
   let pathMatched = false;
-  for (const [method, re, handler, access] of routes) {
-    const m = re.exec(path);
+  for (const r of routes) {
+    const m = r.path.exec(path);
     if (!m) continue;
     pathMatched = true;
-    if (method !== req.method) continue;
+    if (r.method !== req.method) continue;
+    const params = m.slice(1);
     const principal = await cp.tokens.authenticate(req.headers.authorization);
-    authorize(principal, access, m.slice(1));
-    const user = headerValue(req.headers['x-switchyard-user']);
-    const actor = { name: principal.kind === 'admin' && user ? user : principal.name };
-    await handler(cp, { req, res, url, principal, actor, params: m.slice(1) });
+    authorize(principal, await r.need(cp, params));
+    const actor = actorOf(principal, headerValue(req.headers['x-switchyard-user']));
+    await r.handler(cp, { req, res, url, principal, actor, params });
     return;
   }
   if (pathMatched) throw new SwitchyardError('method_not_allowed', `method ${req.method} is not allowed on ${path}`);
   throw new SwitchyardError('not_found', `no such API path: ${path} (see /docs)`);
 }
 
-function authorize(p: Principal, access: 'admin' | 'agent-read' | 'agent-heartbeat', params: string[]): void {
-  if (p.kind === 'admin') return;
-  if (access === 'agent-read') return;
-  if (access === 'agent-heartbeat' && params[0] === p.cluster) return;
-  throw new SwitchyardError('forbidden', `the agent token of cluster '${p.cluster}' may not do this`);
+/**
+ * The author recorded in history. The bootstrap admin token (and in-process components) may
+ * name a user (X-Switchyard-User); a named token is always recorded with its name and role,
+ * e.g. `alice (token ci, operator)`.
+ */
+export function actorOf(p: Principal, user: string | undefined): Actor {
+  if (p.kind === 'agent') return { name: p.name };
+  if (p.token === undefined) return { name: user ?? p.name };
+  const via = `token ${p.token}, ${p.role}${p.tenant ? ` of ${p.tenant}` : ''}`;
+  return { name: user ? `${user} (${via})` : via };
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {
@@ -112,16 +109,15 @@ function headerValue(v: string | string[] | undefined): string | undefined {
   return s && /^[\w .@-]{1,100}$/.test(s) ? s : undefined;
 }
 
-async function readText(req: IncomingMessage): Promise<string> {
-  return (await readBody(req, MAX_APPLY_BYTES)).toString('utf8');
+/** Generic writes may not create or replace ApiKeys: keys are minted by the server only. */
+function refuseApiKeys(manifests: readonly Manifest[]): void {
+  const key = manifests.find((m) => m.kind === 'ApiKey');
+  if (key) throw new SwitchyardError('invalid_request', `ApiKey '${key.metadata.name}': ${API_KEY_WRITE_REFUSED}`, { param: 'kind' });
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new SwitchyardError('invalid_request', `request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
-  }
+/** Each manifest is a write of its kind (an operator may apply Functions but not Tenants). */
+async function authorizeWrites(cp: ControlPlane, c: Ctx, manifests: readonly Manifest[]): Promise<void> {
+  for (const m of manifests) authorize(c.principal, { action: 'write', kind: m.kind, tenant: await tenantOf(cp, m.kind, m.metadata.name) });
 }
 
 async function apply(cp: ControlPlane, c: Ctx): Promise<void> {
@@ -136,17 +132,21 @@ async function apply(cp: ControlPlane, c: Ctx): Promise<void> {
   } else {
     manifests = parseManifests(text, source);
   }
+  refuseApiKeys(manifests);
+  await authorizeWrites(cp, c, manifests);
   const dryRun = c.url.searchParams.get('dryRun') === 'true';
   const results = await cp.service.apply(manifests, { actor: c.actor, dryRun });
   sendJson(c.res, 200, { dryRun, results });
 }
 
 async function writeOne(cp: ControlPlane, c: Ctx, mode: 'create' | 'replace'): Promise<void> {
-  const kind = kindOf(c.params[0]);
+  const kind: Kind = kindOf(c.params[0]);
+  if (kind === 'ApiKey') throw new SwitchyardError('invalid_request', API_KEY_WRITE_REFUSED, { param: 'kind' });
   const body = parseJson(await readText(c.req));
   const [m] = validateManifests([body], 'request');
   if (!m || m.kind !== kind) throw new SwitchyardError('invalid_request', `this path takes a ${kind}, got kind ${JSON.stringify((body as { kind?: unknown })?.kind)}`, { param: 'kind' });
   if (mode === 'replace' && m.metadata.name !== c.params[1]) throw new SwitchyardError('invalid_request', `metadata.name '${m.metadata.name}' does not match the path ('${c.params[1]}')`, { param: 'metadata.name' });
+  await authorizeWrites(cp, c, [m]);
   await cp.service.apply([m], { actor: c.actor, mode });
   sendJson(c.res, mode === 'create' ? 201 : 200, await cp.service.get(kind, m.metadata.name));
 }
@@ -154,6 +154,8 @@ async function writeOne(cp: ControlPlane, c: Ctx, mode: 'create' | 'replace'): P
 async function rollback(cp: ControlPlane, c: Ctx): Promise<void> {
   const kind = kindOf(c.params[0]);
   const name = c.params[1]!;
+  // An old ApiKey revision holds an old hash: restoring it would bring a rotated-out secret back.
+  if (kind === 'ApiKey') throw new SwitchyardError('invalid_request', `ApiKeys cannot be rolled back (an old revision would revive a rotated or revoked secret); ${API_KEY_WRITE_REFUSED}`, { param: 'kind' });
   const body = parseJson(await readText(c.req)) as { to?: unknown };
   if (typeof body?.to !== 'string' || !body.to) throw new SwitchyardError('invalid_request', "expected {\"to\": \"<revision>\"}", { param: 'to' });
   const old = await cp.history.show(kind, name, body.to);

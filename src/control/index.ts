@@ -1,15 +1,22 @@
 /**
- * The control plane: resources (Functions, Deployments, Clusters) with validation, optimistic
- * concurrency and git history; the reconciler that turns them into replicas through providers;
- * cluster heartbeats; tokens; and the admin HTTP API with its watch stream.
+ * The control plane: resources (Functions, Deployments, Clusters, Tenants, ApiKeys) with
+ * validation, admission checks (GPU quotas), optimistic concurrency and git history; the
+ * reconciler that turns them into replicas through providers; cluster heartbeats; tokens with
+ * roles; API key minting, and the ApiKeyIndex gateways authenticate keys with; and the admin
+ * HTTP API with its watch stream.
  */
 export { ControlPlane, type ControlPlaneOptions } from './control-plane.js';
 export { handleAdminRequest } from './http-api.js';
-export { ResourceService, manifestOf, toResource, type Actor, type ApplyOutcome, type SpecChange } from './resources.js';
+export { ResourceService, manifestOf, toResource, type Actor, type AdmissionCheck, type ApplyOutcome, type PendingWrite, type SpecChange } from './resources.js';
 export { GitHistory, type HistoryEntry } from './history.js';
 export { Reconciler } from './reconciler.js';
 export { ClusterMonitor } from './clusters.js';
 export { Tokens, type Principal } from './tokens.js';
+export { authorize, permits, type Need } from './permissions.js';
+export { ApiKeyIndex, type ApiKeyAuthError, type ApiKeyAuthResult } from './apikey-index.js';
+export { ApiKeyService, apiKeyName, LABEL_TENANT, type MintedKey } from './apikeys.js';
+export { checkGpuQuotas, deploymentGpus, gpuQuotaCheck, gpusByTenant } from './quota.js';
+export { newApiKeySecret, sha256Hex } from './secrets.js';
 export { deploymentName, LABEL_CLUSTER, LABEL_FUNCTION } from './targets.js';
 export { unifiedDiff } from './diff.js';
 export { DEMO_CLUSTERS, DEMO_FUNCTION, demoManifests, type DemoCluster } from './demo.js';

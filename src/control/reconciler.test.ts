@@ -5,6 +5,7 @@ import { createNullLogger } from '../observability/index.js';
 import type { DeploymentTarget, LogOptions, Provider, ReplicaStatus } from '../providers/index.js';
 import { SqliteStore } from '../store/index.js';
 import { ProviderRegistry } from './providers.js';
+import { gpuQuotaCheck } from './quota.js';
 import { Reconciler } from './reconciler.js';
 import { ResourceService } from './resources.js';
 
@@ -48,6 +49,7 @@ async function setup() {
   stores.push(store);
   const clock = new VirtualClock();
   const service = new ResourceService(store, clock);
+  service.addAdmissionCheck(gpuQuotaCheck);
   const provider = new RecordingProvider();
   const reconciler = new Reconciler({ service, providers: new ProviderRegistry([provider]), clock, logger: createNullLogger('t') });
   const apply = (...docs: object[]) => service.apply(validateManifests(docs), { actor: ACTOR });
@@ -101,5 +103,31 @@ describe('Reconciler', () => {
     await again.reconcileNow();
     expect(provider.applied.at(-1)).toEqual(first);
     expect((await service.list('Deployment')).items.length).toBe(1);
+  });
+
+  it("stamps a Function's tenant on its Deployments, creates only what fits the tenant's GPU quota, and says why in the Function's status", async () => {
+    const { service, reconciler, apply } = await setup();
+    await apply(doc('Tenant', 'acme', { gpuQuota: 4 }));
+    await apply(doc('Cluster', 'a', { provider: 'local' }), doc('Cluster', 'b', { provider: 'local' }), doc('Cluster', 'c', { provider: 'local' }));
+    await apply(doc('Function', 'f', { model: 'org/m', runtime: 'sim', tenant: 'acme', resources: { gpu: { count: 2 } }, targetClusters: ['a', 'b', 'c'] }));
+    await reconciler.reconcileNow();
+    const deps = (await service.list('Deployment')).items;
+    expect(deps.map((d) => [d.metadata.name, d.spec.tenant])).toEqual([['f-a', 'acme'], ['f-b', 'acme']]);
+    const admitted = (await service.get('Function', 'f')).status?.conditions.find((c) => c.type === 'Admitted');
+    expect(admitted).toMatchObject({ status: 'False', reason: 'QuotaExceeded', message: expect.stringContaining("Deployment 'f-c' not created: tenant 'acme' GPU quota exceeded: 4 GPUs in use + 2 requested > quota 4") });
+    expect((await service.get('Tenant', 'acme')).status).toEqual({ keys: 0, gpusInUse: 4 });
+
+    // More quota: the next pass creates the third one and the condition goes away.
+    await apply(doc('Tenant', 'acme', { gpuQuota: 6 }));
+    await reconciler.reconcileNow();
+    expect((await service.list('Deployment')).items.map((d) => d.metadata.name)).toEqual(['f-a', 'f-b', 'f-c']);
+    expect((await service.get('Function', 'f')).status?.conditions.map((c) => c.type)).toEqual(['Available']);
+    expect((await service.get('Tenant', 'acme')).status?.gpusInUse).toBe(6);
+
+    // Moving the Function to no tenant re-stamps its managed Deployments.
+    await apply(doc('Function', 'f', { model: 'org/m', runtime: 'sim', resources: { gpu: { count: 2 } }, targetClusters: ['a', 'b', 'c'] }));
+    await reconciler.reconcileNow();
+    expect((await service.list('Deployment')).items.map((d) => d.spec.tenant)).toEqual([undefined, undefined, undefined]);
+    expect((await service.get('Tenant', 'acme')).status?.gpusInUse).toBe(0);
   });
 });

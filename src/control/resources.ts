@@ -1,8 +1,8 @@
 /**
- * ResourceService: Functions, Deployments and Clusters on top of the store. It owns
- * everything the store does not: validation results → stored documents, generations, uids,
- * timestamps, optimistic concurrency, all-or-nothing apply with diffs, cascading deletes and
- * status-only updates. Spec changes are reported to `onSpecChange` (git history).
+ * ResourceService: every resource kind on top of the store. It owns everything the store does
+ * not: validation results → stored documents, generations, uids, timestamps, optimistic
+ * concurrency, admission checks (e.g. GPU quotas), all-or-nothing apply with diffs, cascading
+ * deletes and status-only updates. Spec changes are reported to `onSpecChange` (git history).
  */
 import { stringify } from 'yaml';
 import { API_VERSION, KINDS, type AnyResource, type Kind, type Manifest, type Resource } from '../api/index.js';
@@ -35,6 +35,28 @@ export interface ApplyOutcome {
   readonly resourceVersion?: string;
 }
 
+/** One write of an apply, as admission checks see it (defaults applied). */
+export interface PendingWrite {
+  readonly kind: Kind;
+  readonly name: string;
+  readonly spec: unknown;
+}
+
+/**
+ * A check run before an apply commits, with the store still as it was: throw a
+ * SwitchyardError to refuse the whole apply (dry runs are checked too). Applies are
+ * serialised in this process, so a check and the commit it guards do not interleave with
+ * another apply's.
+ */
+export type AdmissionCheck = (writes: readonly PendingWrite[], service: ResourceService) => Promise<void>;
+
+/** What refers to a resource and goes with it on a cascading delete: kind → the spec field naming it. */
+const DEPENDENTS: Partial<Record<Kind, readonly { kind: Kind; field: string }[]>> = {
+  Function: [{ kind: 'Deployment', field: 'function' }],
+  Cluster: [{ kind: 'Deployment', field: 'cluster' }],
+  Tenant: [{ kind: 'ApiKey', field: 'tenant' }],
+};
+
 export interface ApplyOptions {
   readonly actor: Actor;
   readonly dryRun?: boolean;
@@ -60,6 +82,8 @@ export function manifestOf(r: Pick<AnyResource, 'kind' | 'metadata' | 'spec'>): 
 
 export class ResourceService {
   private readonly listeners = new Set<(changes: readonly SpecChange[]) => void>();
+  private readonly checks = new Set<AdmissionCheck>();
+  private applying: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly store: ResourceStore,
@@ -70,6 +94,12 @@ export class ResourceService {
   onSpecChange(cb: (changes: readonly SpecChange[]) => void): () => void {
     this.listeners.add(cb);
     return () => this.listeners.delete(cb);
+  }
+
+  /** Add a check run before every apply commits. Returns a function that removes it. */
+  addAdmissionCheck(check: AdmissionCheck): () => void {
+    this.checks.add(check);
+    return () => this.checks.delete(check);
   }
 
   async find<K extends Kind>(kind: K, name: string): Promise<Resource<K> | undefined> {
@@ -90,7 +120,13 @@ export class ResourceService {
   }
 
   /** Create or update many resources in one transaction. Validation happened already (Manifest). */
-  async apply(manifests: readonly Manifest[], options: ApplyOptions): Promise<ApplyOutcome[]> {
+  apply(manifests: readonly Manifest[], options: ApplyOptions): Promise<ApplyOutcome[]> {
+    const run = this.applying.then(() => this.applyNow(manifests, options));
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(manifests: readonly Manifest[], options: ApplyOptions): Promise<ApplyOutcome[]> {
     const mode = options.mode ?? 'apply';
     const now = new Date(this.clock.epochMs()).toISOString();
     const ops: WriteOp[] = [];
@@ -131,6 +167,10 @@ export class ResourceService {
       outcomes.push({ kind: m.kind, name: m.metadata.name, action: 'configured', diff: unifiedDiff(stringify(before), stringify(after), { from: `${m.kind}/${m.metadata.name} (generation ${cur.metadata.generation})`, to: `${m.kind}/${m.metadata.name} (generation ${generation})` }) });
       changes.push({ kind: m.kind, name: m.metadata.name, action: 'configured', actor: options.actor, manifest: after, generation, ...(options.note ? { note: options.note } : {}) });
     }
+    if (ops.length > 0 && this.checks.size > 0) {
+      const writes = manifests.filter((m) => ops.some((o) => o.kind === m.kind && o.name === m.metadata.name)).map((m) => ({ kind: m.kind, name: m.metadata.name, spec: m.spec }));
+      for (const check of this.checks) await check(writes, this);
+    }
     if (options.dryRun || ops.length === 0) return outcomes;
     const written = await this.store.commit(ops);
     const rvByKey = new Map(written.map((w) => [`${w.kind}/${w.name}`, String(w.rv)]));
@@ -139,24 +179,24 @@ export class ResourceService {
   }
 
   /**
-   * Delete a resource. A Function or Cluster that Deployments still refer to needs `cascade`
-   * (which deletes those Deployments in the same transaction).
+   * Delete a resource. A Function or Cluster that Deployments still refer to, or a Tenant that
+   * still has ApiKeys, needs `cascade` (which deletes those in the same transaction).
    */
   async delete(kind: Kind, name: string, options: { actor: Actor; cascade?: boolean }): Promise<AnyResource> {
     const existing = await this.store.get(kind, name);
     if (!existing) throw new SwitchyardError('not_found', `${kind} '${name}' not found`, { param: 'name' });
     const ops: WriteOp[] = [];
     const changes: SpecChange[] = [];
-    if (kind === 'Function' || kind === 'Cluster') {
-      const field = kind === 'Function' ? 'function' : 'cluster';
-      const deps = (await this.store.list('Deployment')).filter((d) => (d.body.spec as Record<string, unknown>)[field] === name);
-      if (deps.length > 0 && !options.cascade) {
-        const names = deps.map((d) => d.name);
-        throw new SwitchyardError('conflict', `${kind} '${name}' still has ${names.length} Deployment${names.length === 1 ? '' : 's'} (${names.join(', ')}); delete ${names.length === 1 ? 'it' : 'them'} first, or delete with --cascade (?cascade=true) to remove ${names.length === 1 ? 'it' : 'them'} too`, { param: 'cascade' });
+    for (const dep of DEPENDENTS[kind] ?? []) {
+      const found = (await this.store.list(dep.kind)).filter((d) => (d.body.spec as Record<string, unknown>)[dep.field] === name);
+      if (found.length > 0 && !options.cascade) {
+        const names = found.map((d) => d.name);
+        const them = names.length === 1 ? 'it' : 'them';
+        throw new SwitchyardError('conflict', `${kind} '${name}' still has ${names.length} ${dep.kind}${names.length === 1 ? '' : 's'} (${names.join(', ')}); delete ${them} first, or delete with --cascade (?cascade=true) to remove ${them} too`, { param: 'cascade' });
       }
-      for (const d of deps) {
-        ops.push({ op: 'delete', kind: 'Deployment', name: d.name, expectRv: d.rv });
-        changes.push({ kind: 'Deployment', name: d.name, action: 'deleted', actor: options.actor, manifest: null, generation: 0, note: `cascade from ${kind}/${name}` });
+      for (const d of found) {
+        ops.push({ op: 'delete', kind: dep.kind, name: d.name, expectRv: d.rv });
+        changes.push({ kind: dep.kind, name: d.name, action: 'deleted', actor: options.actor, manifest: null, generation: 0, note: `cascade from ${kind}/${name}` });
       }
     }
     ops.push({ op: 'delete', kind, name, expectRv: existing.rv });

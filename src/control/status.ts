@@ -81,6 +81,8 @@ export function nextFunctionStatus(args: {
   deployments: readonly { name: string; cluster: string; status?: DeploymentStatus }[];
   generation: number;
   now: string;
+  /** Why some wanted Deployments were not created (e.g. the tenant's GPU quota). */
+  refused?: string;
 }): FunctionStatus {
   const deployments = args.deployments.map((d) => ({ name: d.name, cluster: d.cluster, phase: d.status?.phase ?? 'Pending', readyReplicas: d.status?.readyReplicas ?? 0 }));
   const readyReplicas = deployments.reduce((s, d) => s + d.readyReplicas, 0);
@@ -88,7 +90,10 @@ export function nextFunctionStatus(args: {
   return {
     deployments,
     readyReplicas,
-    conditions: [condition(args.prev?.conditions ?? [], 'Available', readyReplicas > 0, readyReplicas > 0 ? 'Serving' : 'NoReadyReplicas', `${readyReplicas} ready replicas on ${readyClusters}/${deployments.length} clusters`, args.now)],
+    conditions: [
+      condition(args.prev?.conditions ?? [], 'Available', readyReplicas > 0, readyReplicas > 0 ? 'Serving' : 'NoReadyReplicas', `${readyReplicas} ready replicas on ${readyClusters}/${deployments.length} clusters`, args.now),
+      ...(args.refused ? [condition(args.prev?.conditions ?? [], 'Admitted', false, 'QuotaExceeded', args.refused, args.now)] : []),
+    ],
     observedGeneration: args.generation,
   };
 }

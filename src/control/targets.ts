@@ -3,7 +3,7 @@
  * should have, and the provider target of a Deployment.
  */
 import { createHash } from 'node:crypto';
-import { clusterLabels, servedNameOf, type ClusterResource, type ClusterSelector, type DeploymentResource, type FunctionResource, type Manifest } from '../api/index.js';
+import { clusterLabels, servedNameOf, type ClusterResource, type ClusterSelector, type DeploymentResource, type DeploymentSpec, type FunctionResource, type FunctionSpec, type Manifest } from '../api/index.js';
 import type { DeploymentTarget } from '../providers/index.js';
 
 export const LABEL_FUNCTION = 'switchyard.dev/function';
@@ -34,12 +34,12 @@ export function desiredDeployments(fn: FunctionResource, clusters: readonly Clus
       name: deploymentName(fn.metadata.name, c.metadata.name),
       labels: { [LABEL_FUNCTION]: fn.metadata.name, [LABEL_CLUSTER]: c.metadata.name, [LABEL_MANAGED_BY]: MANAGED_BY_RECONCILER },
     },
-    spec: { function: fn.metadata.name, cluster: c.metadata.name },
+    spec: { function: fn.metadata.name, cluster: c.metadata.name, ...(fn.spec.tenant ? { tenant: fn.spec.tenant } : {}) },
   }));
 }
 
 /** Desired replicas: the Deployment's own count, else the Function's minReplicas (at least 1 until the autoscaler exists). */
-export function desiredReplicas(fn: FunctionResource, dep: DeploymentResource): number {
+export function desiredReplicas(fn: { readonly spec: Pick<FunctionSpec, 'scaling'> }, dep: { readonly spec: Pick<DeploymentSpec, 'replicas'> }): number {
   return dep.spec.replicas ?? Math.max(1, fn.spec.scaling.minReplicas);
 }
 

@@ -32,6 +32,12 @@ export const ErrorCodes = {
   simulated_fault: { status: 500, type: 'server_error' },
   already_exists: { status: 409, type: 'conflict_error' },
   gone: { status: 410, type: 'invalid_request_error' },
+  /** A write would take a tenant beyond a quota (e.g. its GPU quota). */
+  quota_exceeded: { status: 409, type: 'conflict_error' },
+  /** A data-plane API key that is missing, unknown, revoked or expired (OpenAI's code). */
+  invalid_api_key: { status: 401, type: 'invalid_request_error' },
+  /** A tenant's monthly token or USD budget is spent. */
+  budget_exceeded: { status: 429, type: 'insufficient_quota' },
 } as const satisfies Record<string, { status: number; type: string }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -5,6 +5,7 @@
  * last table it built, and reconnects with backoff (resuming from the last resourceVersion).
  */
 import { clusterLabels, SwitchyardClient, type AnyResource, type ClusterResource, type DeploymentResource, type FunctionResource, type Kind } from '../api/index.js';
+import { ApiKeyIndex } from '../control/index.js';
 import { SwitchyardError } from '../core/index.js';
 import { createNullLogger, type Logger } from '../observability/index.js';
 import { StaticRoutingTable, type GatewayEndpoint, type ModelRoute, type RoutingTable } from './table.js';
@@ -37,15 +38,21 @@ export interface ControlPlaneTableOptions {
   logger?: Logger;
   /** Reconnect backoff bounds (ms). */
   backoff?: { initial: number; max: number };
+  /** Also follow ApiKeys and Tenants into `keys` (for API-key auth). Default true. */
+  apiKeys?: boolean;
 }
 
-const KINDS: readonly Kind[] = ['Function', 'Deployment', 'Cluster'];
+const ROUTING_KINDS: readonly Kind[] = ['Function', 'Deployment', 'Cluster'];
+const KEY_KINDS: readonly Kind[] = ['ApiKey', 'Tenant'];
 
 export class ControlPlaneTable implements RoutingTable {
   private readonly inner = new StaticRoutingTable();
+  /** API keys and tenants as the control plane has them (revocations arrive with the watch stream). */
+  readonly keys = new ApiKeyIndex();
+  private readonly kinds: readonly Kind[];
   private client: SwitchyardClient | undefined;
   private readonly logger: Logger;
-  private readonly objects = new Map<Kind, Map<string, AnyResource>>(KINDS.map((k) => [k, new Map()]));
+  private readonly objects = new Map<Kind, Map<string, AnyResource>>(ROUTING_KINDS.map((k) => [k, new Map()]));
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private synced!: () => void;
@@ -56,6 +63,7 @@ export class ControlPlaneTable implements RoutingTable {
 
   constructor(private readonly o: ControlPlaneTableOptions) {
     this.logger = o.logger ?? createNullLogger('control-table');
+    this.kinds = o.apiKeys === false ? ROUTING_KINDS : [...ROUTING_KINDS, ...KEY_KINDS];
   }
 
   /** Start following the control plane at `server` (e.g. http://127.0.0.1:8080). */
@@ -99,8 +107,9 @@ export class ControlPlaneTable implements RoutingTable {
         if (rv === undefined) rv = await this.relist(client);
         this.connected = true;
         delay = backoff.initial;
-        for await (const ev of client.watch({ resourceVersion: rv, kinds: KINDS, signal: this.abort.signal })) {
+        for await (const ev of client.watch({ resourceVersion: rv, kinds: this.kinds, signal: this.abort.signal })) {
           rv = ev.resourceVersion;
+          if (this.keys.apply(ev)) continue;
           const m = this.objects.get(ev.object.kind);
           if (!m) continue;
           if (ev.type === 'DELETED') m.delete(ev.object.metadata.name);
@@ -126,11 +135,15 @@ export class ControlPlaneTable implements RoutingTable {
   /** Full list of every kind; returns the resourceVersion to watch from. */
   private async relist(client: SwitchyardClient): Promise<string> {
     let minRv: number | undefined;
-    for (const k of KINDS) {
+    const keys: AnyResource[] = [];
+    for (const k of this.kinds) {
       const list = await client.list(k);
-      this.objects.set(k, new Map(list.items.map((o) => [o.metadata.name, o])));
+      if (KEY_KINDS.includes(k)) keys.push(...list.items);
+      else this.objects.set(k, new Map(list.items.map((o) => [o.metadata.name, o])));
       minRv = Math.min(minRv ?? Infinity, Number(list.resourceVersion));
     }
+    this.keys.clear();
+    for (const o of keys) this.keys.upsert(o);
     this.rebuild();
     this.synced();
     return String(minRv ?? 0);

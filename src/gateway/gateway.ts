@@ -11,7 +11,9 @@ import { SwitchyardError } from '../core/index.js';
 import { createMetricsRegistry, createNullLogger, type Logger, type MetricsRegistry } from '../observability/index.js';
 import { sendError, sendJson } from '../openai/index.js';
 import { loadGatewayConfig, type GatewayConfig } from './config.js';
+import type { RateLimiter } from '../limits/index.js';
 import type { KvRouting } from './kv.js';
+import { ANONYMOUS, type Caller, type CallerAuth } from './tenancy.js';
 import { GatewayMetrics } from './metrics.js';
 import { DecisionLog } from './ports.js';
 import { API_PATHS, proxyRequest, type ApiKind, type ProxyRuntime } from './proxy.js';
@@ -34,6 +36,10 @@ export interface GatewayOptions {
    * paths the gateway does not own; returns true when it handled the request.
    */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Require an API key (or another accepted token) on the OpenAI API; absent: no auth. */
+  auth?: CallerAuth;
+  /** Enforce callers' rate limits (memory or Redis); absent: limits are not enforced. */
+  limiter?: RateLimiter;
 }
 
 const ROUTES: Record<string, ApiKind> = Object.fromEntries(Object.entries(API_PATHS).map(([k, p]) => [p, k as ApiKind]));
@@ -65,6 +71,7 @@ export class Gateway {
       health: this.subsystems.health,
       load: this.subsystems.load,
       kv: this.subsystems.kv,
+      limiter: options.limiter ?? null,
       upstreams: new Upstreams(options.config.timeouts),
       metrics,
       logger,
@@ -184,12 +191,15 @@ export class Gateway {
     const kind = ROUTES[path];
     if (kind && method === 'POST') {
       if (this.draining) throw new SwitchyardError('unavailable', 'The gateway is shutting down; retry on another instance.');
-      return proxyRequest(this.rt, kind, req, res);
+      return proxyRequest(this.rt, kind, req, res, this.callerOf(req));
     }
     if (method === 'GET') {
       switch (path) {
-        case '/v1/models':
-          return sendJson(res, 200, { object: 'list', data: this.rt.table.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })) });
+        case '/v1/models': {
+          const allowed = this.callerOf(req).allowedModels;
+          const ids = allowed === undefined ? this.rt.table.models() : this.rt.table.models().filter((m) => allowed.has(m));
+          return sendJson(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })) });
+        }
         case '/health':
           return sendJson(res, 200, { status: 'ok' });
         case '/ready': {
@@ -212,6 +222,18 @@ export class Gateway {
     if (this.options.extraRoutes?.(req, res)) return;
     req.resume();
     throw new SwitchyardError('not_found', `Unknown path ${path}. The gateway serves ${Object.keys(ROUTES).join(', ')} and /v1/models.`);
+  }
+
+  /** The caller of an OpenAI API request (401 before the body is read). */
+  private callerOf(req: IncomingMessage): Caller {
+    const auth = this.options.auth;
+    if (auth === undefined) return ANONYMOUS;
+    try {
+      return auth.authenticate(req.headers.authorization);
+    } catch (e) {
+      req.resume();
+      throw e;
+    }
   }
 
   private debugRouting(): unknown {

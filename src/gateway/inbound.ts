@@ -12,6 +12,7 @@ import type { RouteRequest } from '../router/index.js';
 import type { PromptTokenizer } from '../tokenizers/index.js';
 import { chatRequestCertainlyValid } from './precheck.js';
 import type { RoutingTable } from './table.js';
+import type { Caller } from './tenancy.js';
 
 export type ApiKind = 'chat' | 'completions' | 'embeddings' | 'responses';
 
@@ -32,6 +33,14 @@ export interface Inbound {
   body: Buffer | string;
   route: RouteRequest & { excluded: Set<string>; release(): void };
   t0: number;
+  /** Who sent it. */
+  caller: Caller;
+  /** The completion budget the client asked for (max_tokens / max_completion_tokens), if any. */
+  maxTokens: number | undefined;
+  /** Usage as the backend reported it (set when a response or the stream's usage chunk arrives). */
+  usage: { promptTokens: number; completionTokens: number; cachedTokens: number } | null;
+  /** Token events relayed to the client (what a disconnected stream is charged for). */
+  streamedTokens: number;
 }
 
 interface ParsedFields {
@@ -39,6 +48,8 @@ interface ParsedFields {
   stream?: boolean | null;
   stream_options?: { include_usage?: boolean | null } | null;
   user?: string | null;
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
   messages?: { role: string; content?: unknown }[];
   tools?: unknown;
   prompt?: unknown;
@@ -64,15 +75,17 @@ export function requestIdOf(req: IncomingMessage): string {
  * response headers are not touched here, so that a successful response can be written with one
  * writeHead() call and no per-response header map).
  */
-export async function readInbound(kind: ApiKind, req: IncomingMessage, requestId: string, table: RoutingTable, maxBodyBytes: number, tokenizers?: TokenizerSource): Promise<Inbound> {
+export async function readInbound(kind: ApiKind, req: IncomingMessage, requestId: string, table: RoutingTable, maxBodyBytes: number, caller: Caller, tokenizers?: TokenizerSource): Promise<Inbound> {
   const t0 = performance.now();
   const raw = await readBody(req, maxBodyBytes);
   const json = parseJsonBody(raw);
   const parsed = validate(kind, json) as ParsedFields;
   const model = parsed.model;
-  const modelRoute = table.route(model);
+  const allowed = caller.allowedModels;
+  const modelRoute = allowed === undefined || allowed.has(model) ? table.route(model) : undefined;
   if (!modelRoute) {
-    const available = table.models();
+    // A model the caller may not use reads exactly like one that does not exist.
+    const available = allowed === undefined ? table.models() : table.models().filter((m) => allowed.has(m));
     throw new SwitchyardError('model_not_found', `The model '${model}' does not exist or you do not have access to it. Available models: ${available.length ? available.map((m) => `'${m}'`).join(', ') : '(none)'}.`, { param: 'model' });
   }
   const stream = kind !== 'embeddings' && parsed.stream === true;
@@ -97,6 +110,10 @@ export async function readInbound(kind: ApiKind, req: IncomingMessage, requestId
     stripUsage,
     body,
     t0,
+    caller,
+    maxTokens: typeof parsed.max_completion_tokens === 'number' ? parsed.max_completion_tokens : typeof parsed.max_tokens === 'number' ? parsed.max_tokens : undefined,
+    usage: null,
+    streamedTokens: 0,
     route: new InboundRoute(
       requestId,
       model,

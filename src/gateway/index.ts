@@ -4,3 +4,4 @@ export { GatewayConfigSchema, loadGatewayConfig, type GatewayConfig, type Gatewa
 export { StaticRoutingTable, routesFromConfig, type RoutingTable, type ModelRoute } from './table.js';
 export { SseRelay } from './relay.js';
 export { ControlPlaneTable, routesFromResources, type ControlPlaneTableOptions } from './control-table.js';
+export { ANONYMOUS, ApiKeyAuth, callerOf, type ApiKeyAuthOptions, type Caller, type CallerAuth } from './tenancy.js';

@@ -3,6 +3,7 @@
  * composition (gateway.ts) adapts the real router, HealthPool and LoadView to these, which keeps
  * the proxy's attempt loop independent of their internals and easy to test.
  */
+import type { RateLimiter } from '../limits/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Decision, EndpointLoad, EndpointView, RoutingContext } from '../router/index.js';
 import type { GatewayConfig } from './config.js';
@@ -20,6 +21,8 @@ export interface ProxyRuntime {
   load: LoadPort;
   /** The exact KV index and prompt tokenizers. */
   kv: KvRouting;
+  /** Per-key and per-tenant rate limits (null: none). */
+  limiter: RateLimiter | null;
   upstreams: Upstreams;
   metrics: GatewayMetrics;
   logger: Logger;

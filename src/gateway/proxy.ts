@@ -12,11 +12,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { SwitchyardError } from '../core/index.js';
-import type { EndpointView } from '../router/index.js';
+import { rateLimitError, rateLimitHeaders, type RateLimiter, type Reservation } from '../limits/index.js';
+import { promptTokenIds, type EndpointView } from '../router/index.js';
 import { API_PATHS, readInbound, releaseBody, requestIdOf, type ApiKind, type Inbound } from './inbound.js';
 import type { ProxyRuntime } from './ports.js';
 import { accountUsage, header, readAll, relayStream } from './respond.js';
 import type { ModelRoute } from './table.js';
+import { ANONYMOUS, type Caller } from './tenancy.js';
 import { classifyError, isAbort, RequestSignal, type FailureKind, type RequestAbortSignal } from './upstream.js';
 
 export { API_PATHS, type ApiKind } from './inbound.js';
@@ -35,11 +37,13 @@ const MAX_BUFFERED_RESPONSE = 64 * 1024 * 1024;
  * and the relay's (the attempt frames have returned by then), which is most of what an idle
  * stream costs beyond its sockets.
  */
-export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: IncomingMessage, res: ServerResponse, caller: Caller = ANONYMOUS): Promise<void> {
   const requestId = requestIdOf(req);
   let inbound: Inbound;
+  let lease: Reservation | null = null;
   try {
-    inbound = await readInbound(kind, req, requestId, rt.table, rt.config.limits.maxBodyBytes, rt.kv);
+    inbound = await readInbound(kind, req, requestId, rt.table, rt.config.limits.maxBodyBytes, caller, rt.kv);
+    if (rt.limiter !== null && caller.limits !== undefined) lease = await admit(rt, rt.limiter, inbound, res);
   } catch (e) {
     tagError(res, requestId);
     throw e;
@@ -69,7 +73,43 @@ export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: Incomin
     clearTimeout(total);
     res.off('close', onClose);
     rt.metrics.duration.observe({ model: inbound.model }, (performance.now() - inbound.t0) / 1000);
+    if (lease !== null) settle(rt, rt.limiter!, inbound, lease);
   }
+}
+
+/** Reserve the request's estimated tokens (prompt + max_tokens); a rejection is a 429 with OpenAI's headers. */
+async function admit(rt: ProxyRuntime, limiter: RateLimiter, inb: Inbound, res: ServerResponse): Promise<Reservation> {
+  const caller = inb.caller;
+  const d = await limiter.reserve({ tenantId: caller.tenant, keyId: caller.keyId, estimatedTokens: estimatePromptTokens(inb) + (inb.maxTokens ?? DEFAULT_COMPLETION_ESTIMATE), limits: caller.limits! });
+  for (const [k, v] of Object.entries(rateLimitHeaders(d))) res.setHeader(k, v);
+  if (!d.allowed) {
+    rt.metrics.requests.inc({ model: inb.model, backend: 'none', status: '429' });
+    rt.logger.info({ requestId: inb.requestId, tenant: caller.tenant, key: caller.keyId, scope: d.scope, limit: d.limit }, 'rate limited');
+    throw rateLimitError(d);
+  }
+  return d.reservation;
+}
+
+/** Completion tokens reserved when the request sets no max_tokens (settled to the real count). */
+const DEFAULT_COMPLETION_ESTIMATE = 512;
+
+/** Prompt tokens: exact when the model's prompts are tokenized here, else ~4 bytes of body per token. */
+function estimatePromptTokens(inb: Inbound): number {
+  if (inb.route.tokenIds !== undefined) return promptTokenIds(inb.route)?.length ?? 0;
+  return Math.ceil(inb.body.length / 4);
+}
+
+/**
+ * Settle to what was used: the backend's usage when it reported one; for a stream cut short, the
+ * prompt plus every token already relayed (the client got them); nothing when no attempt produced
+ * a response (refund).
+ */
+function settle(rt: ProxyRuntime, limiter: RateLimiter, inb: Inbound, lease: Reservation): void {
+  const u = inb.usage;
+  const done = u !== null ? limiter.settle(lease, u.promptTokens + u.completionTokens)
+    : inb.streamedTokens > 0 ? limiter.settle(lease, estimatePromptTokens(inb) + inb.streamedTokens)
+    : limiter.release(lease);
+  done.catch((e: unknown) => rt.logger.warn({ err: e, requestId: inb.requestId }, 'rate limiter settle failed'));
 }
 
 /** The error response the caller is about to send carries the request id. */
@@ -90,11 +130,19 @@ function abortTotal(signal: RequestSignal, ms: number): void {
   signal.abort(new SwitchyardError('timeout', `The request took longer than the gateway's total timeout of ${ms} ms.`));
 }
 
-function views(rt: ProxyRuntime, route: ModelRoute): EndpointView[] {
-  return route.endpoints.map((e) => {
+function views(rt: ProxyRuntime, route: ModelRoute, caller: Caller): EndpointView[] {
+  const clusters = caller.allowedClusters;
+  const out: EndpointView[] = [];
+  for (const e of route.endpoints) {
+    // Data residency: a tenant limited to some clusters never sees the others, retries included.
+    if (clusters !== undefined && !clusters.has(e.labels.cluster ?? '')) continue;
     const h = rt.health.status(e.id);
-    return { ...e, healthy: h.healthy, weightFactor: h.weightFactor, load: rt.load.get(e.id) };
-  });
+    out.push({ ...e, healthy: h.healthy, weightFactor: h.weightFactor, load: rt.load.get(e.id) });
+  }
+  if (out.length === 0 && clusters !== undefined) {
+    throw new SwitchyardError('unavailable', `No backend for model '${route.model}' runs in a cluster tenant '${caller.tenant}' may use (${[...clusters].join(', ') || 'none'}); the request was not sent elsewhere.`, { detail: { model: route.model, allowedClusters: [...clusters] } });
+  }
+  return out;
 }
 
 /** A committed SSE response (headers set, not sent) to relay; owns the endpoint's in-flight slot. */
@@ -125,7 +173,7 @@ async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, 
     }
     const route = rt.table.route(inb.model);
     if (!route) throw new SwitchyardError('model_not_found', `The model '${inb.model}' was removed from the routing table.`, { param: 'model' });
-    const decision = rt.router.route(route.profile, { now: performance.now(), random: rt.random, request: inb.route, kvIndex: rt.kv.index }, views(rt, route), PANIC);
+    const decision = rt.router.route(route.profile, { now: performance.now(), random: rt.random, request: inb.route, kvIndex: rt.kv.index }, views(rt, route, inb.caller), PANIC);
     rt.metrics.decisions.inc({ model: inb.model, profile: decision.profile, outcome: decision.endpoint ? 'picked' : 'none' });
     for (const t of decision.timings) rt.metrics.pluginDuration.observe({ plugin: t.plugin }, t.us / 1e6);
     rt.decisions.add({ atMs: Date.now(), requestId: inb.requestId, model: inb.model, attempt, profile: decision.profile, endpoint: decision.endpoint?.id ?? null, reason: decision.reason, candidates: decision.candidates, timings: decision.timings });
@@ -202,7 +250,7 @@ async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeH
         return c;
       }
       rt.health.recordSuccess(ep.id);
-      if (status < 300) accountUsage(rt, inb.model, body);
+      if (status < 300) accountUsage(rt, inb, body);
       headers['content-length'] = String(body.length);
       committed = true;
       res.writeHead(status, headers);

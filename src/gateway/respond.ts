@@ -94,13 +94,19 @@ export async function relayStream(rt: ProxyRuntime, inb: Inbound, ep: EndpointVi
   } finally {
     if (seen.errorMessage) status = 'upstream_error_event';
     rt.metrics.requests.inc({ model, backend: ep.id, status });
-    if (seen.lastUsage) recordUsage(rt, model, seen.lastUsage);
+    inb.streamedTokens = seen.tokens;
+    if (seen.lastUsage) {
+      inb.usage = seen.lastUsage;
+      recordUsage(rt, model, seen.lastUsage);
+    }
   }
 }
 
 /** What the relay reports for one stream: TTFT and inter-token gaps to metrics, the rest kept. */
 class StreamObserver implements RelayObserver {
   lastTokenAt = 0;
+  /** Token events seen. */
+  tokens = 0;
   lastUsage: StreamUsage | null = null;
   errorMessage: string | null = null;
 
@@ -112,11 +118,13 @@ class StreamObserver implements RelayObserver {
   ) {}
 
   firstToken(at: number): void {
+    this.tokens++;
     this.lastTokenAt = at;
     this.rt.metrics.ttft.observe({ model: this.model, backend: this.backend }, (at - this.t0) / 1000);
   }
 
   token(at: number): void {
+    this.tokens++;
     this.rt.metrics.itl.observeFor(this.model, (at - this.lastTokenAt) / 1000);
     this.lastTokenAt = at;
   }
@@ -186,10 +194,13 @@ function uncorkOpen(res: ServerResponse): void {
   while (!res.writableEnded && res.writableCorked > 0) res.uncork();
 }
 
-export function accountUsage(rt: ProxyRuntime, model: string, body: Buffer): void {
+export function accountUsage(rt: ProxyRuntime, inb: Inbound, body: Buffer): void {
   if (body.length > 4 * 1024 * 1024) return;
   const u = parseUsage(body.toString('utf8'));
-  if (u) recordUsage(rt, model, u);
+  if (u) {
+    inb.usage = u;
+    recordUsage(rt, inb.model, u);
+  }
 }
 
 function recordUsage(rt: ProxyRuntime, model: string, u: StreamUsage): void {

@@ -9,7 +9,7 @@ import { createLogger } from '../observability/index.js';
 import { describeWithRedis, startRedis } from '../../test/helpers/redis.js';
 import { describeRateLimiterContract } from './contract.js';
 import type { RateLimiter, RateLimitRequest } from './index.js';
-import { RedisRateLimiter } from './index.js';
+import { RedisRateLimiter } from './redis.js';
 
 const prefix = (): string => `sy:test:${process.pid}:${randomBytes(4).toString('hex')}:`;
 

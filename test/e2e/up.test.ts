@@ -3,7 +3,8 @@
  * simulated replicas), driven through the CLI, the REST API and the official openai SDK.
  * Covers the control-plane issue's acceptance points 1–5 in order, on one data directory.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -13,6 +14,7 @@ import { alive, childrenOf, cli, killQuietly, startCli, startUp, type RunningPro
 import { waitFor } from '../helpers/wait.js';
 
 const TOKEN = 'sy-admin-e2e-test-token';
+let demoKey: string;
 const CLUSTERS = ['aws-us-east', 'onprem-rack', 'gcp-eu-west'];
 
 const FUNCTION_YAML = (args = '[]') => `apiVersion: switchyard.dev/v1
@@ -43,6 +45,20 @@ async function allReady(fn: string, n = 3): Promise<DeploymentResource[] | undef
   return ds.length === n && ds.every((d) => d.status?.phase === 'Ready') ? ds : undefined;
 }
 
+/** Files under `root` whose bytes contain `needle`. */
+function grepTree(root: string, needle: string): string[] {
+  const hits: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && readFileSync(p).includes(needle)) hits.push(p);
+    }
+  };
+  walk(root);
+  return hits;
+}
+
 function replicaPids(ds: readonly DeploymentResource[]): number[] {
   return ds.flatMap((d) => d.status?.replicas.map((r) => r.pid ?? 0) ?? []).sort();
 }
@@ -51,6 +67,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
   up = await startUp(join(dir, 'data'), TOKEN, ['--demo', '--demo-speedup', '20', '--heartbeat-interval', '300ms']);
   env = { SWITCHYARD_SERVER: up.url, SWITCHYARD_TOKEN: TOKEN, SWITCHYARD_USER: 'e2e-tester' };
+  // --demo creates the demo tenant and prints its key once; the OpenAI API needs a key.
+  demoKey = await waitFor(() => /API key \(shown once[^\n]*\n\s+(sk-sy-\S+)/.exec(up.output())?.[1], { what: 'the demo key to be printed' });
 }, 60_000);
 
 afterAll(async () => {
@@ -78,8 +96,11 @@ describe('switchyard up (end to end)', () => {
     const ds = await waitFor(() => allReady('chat-small'), { timeoutMs: 30_000, intervalMs: 100, what: '3 Ready deployments' });
     expect(ds.map((d) => d.spec.cluster).sort()).toEqual([...CLUSTERS].sort());
 
-    const openai = new OpenAI({ baseURL: `${up.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const openai = new OpenAI({ baseURL: `${up.url}/v1`, apiKey: demoKey, maxRetries: 0 });
     await waitFor(async () => (await openai.models.list()).data.some((m) => m.id === 'chat-small'), { timeoutMs: 10_000, what: 'the gateway to list chat-small' });
+    const anonymous = await fetch(`${up.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'chat-small', messages: [{ role: 'user', content: 'hi' }] }) });
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
     const { data, response } = await openai.chat.completions.create({ model: 'chat-small', messages: [{ role: 'user', content: 'Hello there' }], max_tokens: 8 }).withResponse();
     expect(data.choices[0]?.message.content?.length).toBeGreaterThan(0);
     expect(data.usage?.completion_tokens).toBe(8);
@@ -174,7 +195,7 @@ describe('switchyard up (end to end)', () => {
 
   it('2. cluster failure: stop an agent and its replicas → no failed requests, traffic moves; restart → back in rotation', async () => {
     const victim = 'gcp-eu-west';
-    const openai = new OpenAI({ baseURL: `${up.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const openai = new OpenAI({ baseURL: `${up.url}/v1`, apiKey: demoKey, maxRetries: 0 });
     const ask = async () => {
       const { response } = await openai.chat.completions.create({ model: 'demo-llama-8b', messages: [{ role: 'user', content: `hi ${Math.random()}` }], max_tokens: 2 }).withResponse();
       return response.headers.get('x-switchyard-cluster');
@@ -245,7 +266,18 @@ describe('switchyard up (end to end)', () => {
       return ds.length === 6 ? ds : undefined;
     }, { timeoutMs: 30_000, intervalMs: 100, what: 'all 6 deployments Ready after the restart' });
     expect(replicaPids(after)).toEqual(pids);
-    const openai = new OpenAI({ baseURL: `${up.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    // The demo key was stored as a hash only, and still works after the restart; it is not printed again.
+    expect(up.output()).not.toContain(demoKey);
+    // Secrets: the key is nowhere in the data directory (store, WAL, replica state and logs), nor in
+    // the git history (objects are compressed: search what git shows), nor in this run's output.
+    const found = grepTree(join(dir, 'data'), demoKey);
+    expect(found).toEqual([]);
+    const gitLog = spawnSync('git', ['-C', join(dir, 'data', 'history'), 'log', '-p', '--all'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(gitLog.status).toBe(0);
+    expect(gitLog.stdout).toContain('kind: ApiKey');
+    expect(gitLog.stdout).not.toContain(demoKey);
+    expect(gitLog.stdout).not.toContain(demoKey.slice(6));
+    const openai = new OpenAI({ baseURL: `${up.url}/v1`, apiKey: demoKey, maxRetries: 0 });
     await waitFor(async () => (await openai.models.list()).data.length === 2, { what: 'both models routed again' });
     const res = await openai.chat.completions.create({ model: 'chat-small', messages: [{ role: 'user', content: 'still there?' }], max_tokens: 3 });
     expect(res.usage?.completion_tokens).toBe(3);

@@ -6,16 +6,16 @@ export const deleteCommand = defineCommand({
   name: 'delete',
   summary: 'Delete a resource (with --cascade, also the Deployments that depend on it)',
   description: [
-    'Deletes one Function, Deployment or Cluster. A Function or Cluster that Deployments still refer',
-    'to is refused unless --cascade is given, which deletes those Deployments in the same step.',
+    'Deletes one resource. A Function or Cluster that Deployments still refer to, or a Tenant that',
+    'still has API keys, is refused unless --cascade is given, which deletes those in the same step.',
     "The deletion is recorded in the resource's history.",
   ].join('\n'),
   flags: {
     ...clientFlags,
-    cascade: { type: 'bool', description: 'Also delete the Deployments of this Function or Cluster' },
+    cascade: { type: 'bool', description: "Also delete the Deployments of this Function or Cluster, or the API keys of this Tenant" },
   },
   positionals: [
-    { name: 'kind', description: 'function | deployment | cluster (or KIND/NAME)', required: true },
+    { name: 'kind', description: 'function | deployment | cluster | tenant | apikey (or KIND/NAME)', required: true },
     { name: 'name', description: 'Name of the resource' },
   ],
   examples: ['switchyard delete function llama-8b', 'switchyard delete function/llama-8b --cascade', 'switchyard delete cluster gpu-east --cascade'],

@@ -1,9 +1,9 @@
 /** `switchyard describe KIND NAME`: a resource in human-readable sections. */
 import { stringify } from 'yaml';
-import type { AnyResource, ClusterResource, Condition, DeploymentResource, FunctionResource, ResourceEvent } from '../../api/index.js';
+import type { AnyResource, ClusterResource, Condition, DeploymentResource, FunctionResource, ResourceEvent, TenantResource } from '../../api/index.js';
 import { clientFlags, kindAndName, withClient } from '../client-flags.js';
 import { defineCommand } from '../framework.js';
-import { ageOf, gpuSummary, renderTable, shortDate } from '../output.js';
+import { ageOf, gpuSummary, keyState, renderTable, shortDate } from '../output.js';
 
 export const describeCommand = defineCommand({
   name: 'describe',
@@ -15,7 +15,7 @@ export const describeCommand = defineCommand({
   ].join('\n'),
   flags: { ...clientFlags },
   positionals: [
-    { name: 'kind', description: 'function | deployment | cluster (or KIND/NAME)', required: true },
+    { name: 'kind', description: 'function | deployment | cluster | tenant | apikey (or KIND/NAME)', required: true },
     { name: 'name', description: 'Name of the resource' },
   ],
   examples: ['switchyard describe function llama-8b', 'switchyard describe deploy/llama-8b-gpu-east', 'switchyard describe cluster gpu-east'],
@@ -48,8 +48,8 @@ export function describeResource(r: AnyResource, nowMs: number): string {
   out += `\nSpec:\n${indent(stringify(r.spec, { lineWidth: 0 }))}`;
   const status = statusSections(r, nowMs);
   if (status) out += `\nStatus:\n${status}`;
-  const conditions: Condition[] = r.status?.conditions ?? [];
-  out += `\nConditions:\n${conditions.length ? indent(renderTable({ headers: ['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], rows: conditions.map((c) => [c.type, c.status, c.reason, ageOf(c.lastTransitionTime, nowMs), c.message]) })) : '  <none>\n'}`;
+  const conditions: Condition[] = r.status && 'conditions' in r.status ? r.status.conditions : [];
+  if (r.kind !== 'Tenant' && r.kind !== 'ApiKey') out += `\nConditions:\n${conditions.length ? indent(renderTable({ headers: ['TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], rows: conditions.map((c) => [c.type, c.status, c.reason, ageOf(c.lastTransitionTime, nowMs), c.message]) })) : '  <none>\n'}`;
   if (r.kind === 'Deployment') out += `\nEvents:\n${events(r.status?.events ?? [], nowMs)}`;
   return out;
 }
@@ -62,7 +62,22 @@ function statusSections(r: AnyResource, nowMs: number): string {
       return deploymentStatus(r, nowMs);
     case 'Cluster':
       return clusterStatus(r, nowMs);
+    case 'Tenant':
+      return tenantStatus(r);
+    case 'ApiKey':
+      return indent(fieldList([['State', keyState(r, nowMs)], ['Last used', r.status?.lastUsedAt ? `${shortDate(r.status.lastUsedAt)} (${ageOf(r.status.lastUsedAt, nowMs)} ago)` : '<never>']]));
   }
+}
+
+function tenantStatus(t: TenantResource): string {
+  const s = t.status;
+  const u = s?.usage;
+  const fields: [string, string][] = [
+    ['Keys', String(s?.keys ?? 0)],
+    ['GPUs in use', `${s?.gpusInUse ?? 0} of ${t.spec.gpuQuota ?? 'unlimited'}`],
+  ];
+  if (u) fields.push(['Usage', `${u.month}: ${u.requests} requests, ${u.inputTokens} input + ${u.outputTokens} output tokens (${u.cachedTokens} cached), $${u.usd.toFixed(2)}`]);
+  return indent(fieldList(fields));
 }
 
 function functionStatus(f: FunctionResource): string {

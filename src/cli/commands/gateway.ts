@@ -1,5 +1,6 @@
 /** `switchyard gateway`: the OpenAI-compatible gateway in front of many engines. */
-import { ControlPlaneTable, Gateway, loadGatewayConfig } from '../../gateway/index.js';
+import { ApiKeyAuth, ControlPlaneTable, Gateway, loadGatewayConfig } from '../../gateway/index.js';
+import { createRedisRateLimiter, MemoryRateLimiter } from '../../limits/index.js';
 import { SwitchyardError } from '../../core/index.js';
 import { createLogger } from '../../observability/index.js';
 import { defineCommand } from '../framework.js';
@@ -21,6 +22,9 @@ export const gatewayCommand = defineCommand({
     token: { type: 'string', env: 'SWITCHYARD_TOKEN', description: 'Token for --control-plane', placeholder: 'token' },
     port: { type: 'int', min: 0, max: 65535, description: 'Override listen.port (0 = pick a free port)' },
     host: { type: 'string', description: 'Override listen.host' },
+    'redis-url': { type: 'string', env: 'SWITCHYARD_REDIS_URL', description: 'Keep rate-limit counters in Redis, shared with the other gateways (default: in memory)', placeholder: 'url' },
+    'redis-fail-mode': { type: 'enum', values: ['open', 'closed'], default: 'open', description: "When Redis is down: admit under a local limit ('open') or refuse ('closed')" },
+    'no-auth': { type: 'bool', description: 'With --control-plane: serve the OpenAI API without API keys (default: keys required)' },
     'log-level': { type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], env: 'SWITCHYARD_LOG_LEVEL', default: 'info', description: 'Log level (logs go to stderr)' },
   },
   examples: [
@@ -40,7 +44,10 @@ export const gatewayCommand = defineCommand({
       table = new ControlPlaneTable({ token: flags.token, logger });
       table.start(flags.controlPlane);
     }
-    const gateway = await Gateway.start({ config, ...(flags.config ? { configFile: flags.config } : {}), ...(table ? { table } : {}), logger });
+    // Following a control plane: API keys (and their revocations) arrive with its watch stream.
+    const auth = table && !flags.noAuth ? new ApiKeyAuth({ index: table.keys }) : undefined;
+    const limiter = flags.redisUrl ? await createRedisRateLimiter({ redis: flags.redisUrl, failMode: flags.redisFailMode, logger }) : new MemoryRateLimiter();
+    const gateway = await Gateway.start({ config, ...(flags.config ? { configFile: flags.config } : {}), ...(table ? { table } : {}), logger, ...(auth ? { auth } : {}), limiter });
     const onHup = (): void => gateway.reload();
     process.on('SIGHUP', onHup);
     io.stdout(`switchyard gateway listening on ${gateway.url} (models: ${gateway.table.models().join(', ') || 'none'})\n`);
@@ -52,6 +59,7 @@ export const gatewayCommand = defineCommand({
     logger.info({ timeoutMs: config.drainTimeout }, 'draining');
     await table?.stop();
     await gateway.drain();
+    await limiter.close();
     logger.info('stopped');
     return 0;
   },

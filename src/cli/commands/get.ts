@@ -6,7 +6,7 @@ import { OUTPUT_FORMATS, renderResources } from '../output.js';
 
 export const getCommand = defineCommand({
   name: 'get',
-  summary: 'List resources (functions, deployments, clusters) or show one',
+  summary: 'List resources (functions, deployments, clusters, tenants, apikeys) or show one',
   description: [
     'Prints a table by default: Functions show runtime, model, GPUs, replica range, target clusters and',
     'ready replicas; Deployments show their phase, ready/desired replicas and endpoints; Clusters show',
@@ -20,7 +20,7 @@ export const getCommand = defineCommand({
     output: { type: 'enum', values: OUTPUT_FORMATS, default: 'table', short: 'o', description: 'Output format: table, wide, yaml or json' },
   },
   positionals: [
-    { name: 'kind', description: 'function | deployment | cluster (or KIND/NAME)', required: true },
+    { name: 'kind', description: 'function | deployment | cluster | tenant | apikey (or KIND/NAME)', required: true },
     { name: 'name', description: 'Show only this resource' },
   ],
   examples: [

@@ -7,9 +7,11 @@ import { describeCommand } from './describe.js';
 import { gatewayCommand } from './gateway.js';
 import { getCommand } from './get.js';
 import { historyCommand } from './history.js';
+import { keysCommands } from './keys.js';
 import { logsCommand } from './logs.js';
 import { rollbackCommand } from './rollback.js';
 import { simulateCommand } from './simulate.js';
+import { tokensCommands } from './tokens.js';
 import { upCommand } from './up.js';
 import { versionCommand } from './version.js';
 import { workerSimCommand } from './worker-sim.js';
@@ -23,6 +25,8 @@ export const commands: AnyCommand[] = [
   historyCommand,
   rollbackCommand,
   logsCommand,
+  ...keysCommands,
+  ...tokensCommands,
   agentCommand,
   simulateCommand,
   gatewayCommand,

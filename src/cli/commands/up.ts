@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO_CLUSTERS, DEMO_FUNCTION } from '../../control/index.js';
 import { createLogger } from '../../observability/index.js';
-import { SwitchyardServer } from '../../server.js';
+import { DEMO_TENANT, SwitchyardServer } from '../../server.js';
 import { defineCommand } from '../framework.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/switchyard.js', import.meta.url));
@@ -29,6 +29,9 @@ export const upCommand = defineCommand({
     'database-url': { type: 'string', env: 'SWITCHYARD_DATABASE_URL', description: 'postgres://user@host:port/db to share state between control-plane replicas (default: embedded SQLite)', placeholder: 'url' },
     'demo-speedup': { type: 'number', default: 1, min: 0.001, max: 10_000, description: 'Simulated time speed-up of the demo model' },
     'heartbeat-interval': { type: 'duration', default: 10_000, description: 'Heartbeat interval of the demo agents' },
+    'no-auth': { type: 'bool', description: 'Serve the OpenAI API without API keys (local experiments only; the admin API still needs its token)' },
+    'redis-url': { type: 'string', description: 'Keep rate-limit counters in Redis, shared by every gateway (e.g. redis://127.0.0.1:6379)', placeholder: 'url' },
+    'redis-fail-mode': { type: 'enum', values: ['open', 'closed'], default: 'open', description: "When Redis is down: admit under a local limit ('open') or refuse with 503 ('closed')" },
     'log-level': { type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], env: 'SWITCHYARD_LOG_LEVEL', default: 'warn', description: 'Log level (logs go to stderr)' },
   },
   examples: ['switchyard up --demo', 'switchyard up --data-dir /var/lib/switchyard --port 8080', 'SWITCHYARD_ADMIN_TOKEN=secret switchyard up --demo --port 0', 'switchyard up --database-url postgres://switchyard@db:5432/switchyard'],
@@ -44,6 +47,8 @@ export const upCommand = defineCommand({
       demo: flags.demo,
       demoSpeedup: flags.demoSpeedup,
       heartbeatIntervalMs: flags.heartbeatInterval,
+      auth: !flags.noAuth,
+      ...(flags.redisUrl ? { redisUrl: flags.redisUrl, redisFailMode: flags.redisFailMode } : {}),
       ...(process.env.SWITCHYARD_ADMIN_TOKEN ? { adminToken: process.env.SWITCHYARD_ADMIN_TOKEN } : {}),
       switchyardBin: [process.execPath, BIN],
       logger,
@@ -62,18 +67,20 @@ export const upCommand = defineCommand({
 
     if (flags.demo) {
       io.stdout(`demo: ${DEMO_CLUSTERS.length} SIMULATED clusters (${DEMO_CLUSTERS.map((c) => `${c.name} ${c.gpus.replace(':', 'x').replace(/^(\w+)x(\d+)$/, '$2x$1')}`).join(', ')}), model '${DEMO_FUNCTION}' (simulated engine)\n`);
+      if (server.demoKey) io.stdout(`demo tenant '${DEMO_TENANT}': API key (shown once, not stored; make more with \`switchyard keys create --tenant ${DEMO_TENANT}\`):\n  ${server.demoKey}\n`);
       await waitForDemo(server, io.stdout, signal);
       if (!signal.aborted) {
+        const key = server.demoKey ?? '$SWITCHYARD_API_KEY';
         io.stdout(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s\n\n`);
         io.stdout(
           [
             'Try it:',
-            `  curl -s ${url}/v1/chat/completions -H 'content-type: application/json' \\`,
+            `  curl -s ${url}/v1/chat/completions -H 'content-type: application/json' -H "authorization: Bearer ${key}" \\`,
             `    -d '{"model": "${DEMO_FUNCTION}", "messages": [{"role": "user", "content": "Hello!"}]}'`,
             '',
             '  # Python (openai SDK)',
             `  from openai import OpenAI`,
-            `  client = OpenAI(base_url="${url}/v1", api_key="unused")`,
+            `  client = OpenAI(base_url="${url}/v1", api_key="${key}")`,
             `  print(client.chat.completions.create(model="${DEMO_FUNCTION}", messages=[{"role": "user", "content": "Hello!"}]).choices[0].message.content)`,
             '',
             `  export SWITCHYARD_SERVER=${url} SWITCHYARD_TOKEN=$(cat ${tokenFile})`,

@@ -1,0 +1,103 @@
+/**
+ * Who is calling the data plane, and what they may do: the API key (or admin token) in
+ * `Authorization: Bearer …` resolved to a Caller — tenant, key, the models and clusters it may
+ * use, its rate limits and priority. The gateway checks the Caller before it reads the body
+ * (401), when it looks up the model (404, worded exactly like an unknown model, listing only the
+ * models the caller may use), when it builds the candidate endpoints (data residency: only
+ * clusters the tenant may use, also on retries), and at the rate limiter (429).
+ *
+ * Keys come from an ApiKeyIndex kept current by the control plane's watch stream, so revoking a
+ * key takes effect on every gateway as soon as the event arrives.
+ */
+import { SwitchyardError } from '../core/index.js';
+import type { ApiKeyResource, TenantResource } from '../api/index.js';
+import type { ApiKeyIndex } from '../control/index.js';
+import type { Limits } from '../limits/index.js';
+
+export interface Caller {
+  /** Tenant name ('' for an admin token or when auth is off). */
+  readonly tenant: string;
+  /** ApiKey resource name ('' when not a key). */
+  readonly keyId: string;
+  /** Served model names it may use; undefined = all. */
+  readonly allowedModels?: ReadonlySet<string>;
+  /** Cluster names it may be routed to; undefined = all. */
+  readonly allowedClusters?: ReadonlySet<string>;
+  /** Rate limits per key and per tenant; undefined = none. */
+  readonly limits?: { readonly key?: Limits; readonly tenant?: Limits };
+  /** Fair-sharing weight (tenant priority). */
+  readonly priority: number;
+}
+
+/** Auth off (a gateway from a config file without keys): everyone may do everything. */
+export const ANONYMOUS: Caller = Object.freeze({ tenant: '', keyId: '', priority: 1 });
+
+export interface CallerAuth {
+  /** @throws SwitchyardError invalid_api_key (401) */
+  authenticate(authorization: string | undefined): Caller;
+}
+
+export interface ApiKeyAuthOptions {
+  index: ApiKeyIndex;
+  /** Epoch ms (expiry checks). */
+  now?: () => number;
+  /**
+   * Tokens other than API keys that may use the data plane without limits (e.g. the control
+   * plane's admin tokens in `switchyard up`): returns a name when accepted.
+   */
+  acceptToken?: (token: string) => string | undefined;
+}
+
+const ADMIN: Caller = Object.freeze({ tenant: '', keyId: '', priority: 1 });
+
+const MESSAGES = {
+  missing: 'You didn\'t provide an API key. Send it in the Authorization header: "Authorization: Bearer sk-sy-…" (keys are created with `switchyard keys create --tenant T`).',
+  invalid: 'Incorrect API key provided. Check the key, or create one with `switchyard keys create --tenant T`.',
+  revoked: 'This API key has been revoked. Create a new one with `switchyard keys create --tenant T`.',
+  expired: 'This API key has expired. Create a new one with `switchyard keys create --tenant T`.',
+} as const;
+
+export class ApiKeyAuth implements CallerAuth {
+  private readonly now: () => number;
+  /** Caller per (key resource, tenant resource) version: resources are replaced, never mutated. */
+  private readonly callers = new WeakMap<ApiKeyResource, { tenant: TenantResource; caller: Caller }>();
+
+  constructor(private readonly o: ApiKeyAuthOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  authenticate(authorization: string | undefined): Caller {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!m?.[1]) throw new SwitchyardError('invalid_api_key', MESSAGES.missing);
+    const token = m[1];
+    const r = this.o.index.authenticate(token, this.now());
+    if ('error' in r) {
+      if (r.error === 'invalid' && this.o.acceptToken?.(token) !== undefined) return ADMIN;
+      throw new SwitchyardError('invalid_api_key', MESSAGES[r.error]);
+    }
+    const known = this.callers.get(r.key);
+    if (known && known.tenant === r.tenant) return known.caller;
+    const caller = callerOf(r.key, r.tenant);
+    this.callers.set(r.key, { tenant: r.tenant, caller });
+    return caller;
+  }
+}
+
+/** The Caller a key of a tenant acts as (pure). */
+export function callerOf(key: ApiKeyResource, tenant: TenantResource): Caller {
+  const t = tenant.spec;
+  const scoped = key.spec.scopes?.models;
+  let models: Set<string> | undefined;
+  if (t.allowedModels && scoped) models = new Set(scoped.filter((m) => t.allowedModels!.includes(m)));
+  else if (t.allowedModels || scoped) models = new Set(t.allowedModels ?? scoped);
+  const keyLimits = key.spec.limits ?? t.keyLimits;
+  const limits = keyLimits || t.limits ? { ...(keyLimits ? { key: keyLimits } : {}), ...(t.limits ? { tenant: t.limits } : {}) } : undefined;
+  return Object.freeze({
+    tenant: tenant.metadata.name,
+    keyId: key.metadata.name,
+    ...(models ? { allowedModels: models } : {}),
+    ...(t.allowedClusters ? { allowedClusters: new Set(t.allowedClusters) } : {}),
+    ...(limits ? { limits } : {}),
+    priority: t.priority,
+  });
+}

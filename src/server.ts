@@ -77,7 +77,8 @@ export class SwitchyardServer {
     ];
     const cp = await ControlPlane.open({ dataDir: o.dataDir, ...(o.databaseUrl ? { databaseUrl: o.databaseUrl } : {}), providers, clock, logger: logger.child({ component: 'control' }), ...(o.adminToken ? { adminToken: o.adminToken } : {}) });
     const metricsRegistry = createMetricsRegistry({ defaultMetrics: true });
-    const config = loadGatewayConfig({ object: { listen: { host: o.host ?? '127.0.0.1', port: o.port ?? 8080 } } });
+    // Fair queueing per tenant once 256 requests (vLLM's default max_num_seqs) are in flight per endpoint.
+    const config = loadGatewayConfig({ object: { listen: { host: o.host ?? '127.0.0.1', port: o.port ?? 8080 }, fairness: { maxInFlightPerEndpoint: 256 } } });
     const table = new ControlPlaneTable({ token: cp.tokens.internalToken('gateway'), logger: logger.child({ component: 'routing-table' }) });
     const limiter: RateLimiter = o.redisUrl
       ? await createRedisRateLimiter({ redis: o.redisUrl, failMode: o.redisFailMode ?? 'open', logger: logger.child({ component: 'rate-limiter' }) })

@@ -96,6 +96,18 @@ export const GatewayConfigSchema = z.strictObject({
       replayTimeout: zodDuration().default(1000),
     })
     .prefault({}),
+  /**
+   * Fair sharing under saturation: past maxInFlightPerEndpoint requests in flight per healthy
+   * endpoint of a model, requests queue per tenant and slots go by weighted virtual token counters
+   * (VTC). 0 = off (no queueing in the gateway). `switchyard up` uses 256 (vLLM's max_num_seqs).
+   */
+  fairness: z
+    .strictObject({
+      maxInFlightPerEndpoint: z.number().int().min(0).default(0),
+      maxQueue: z.number().int().min(1).default(10_000),
+      queueTimeout: zodDuration().default(30_000),
+    })
+    .prefault({}),
   /** Keep the last N routing decisions for GET /debug/routing. */
   debugDecisions: z.number().int().min(0).max(10_000).default(200),
 });

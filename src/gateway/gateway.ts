@@ -12,6 +12,7 @@ import { createMetricsRegistry, createNullLogger, type Logger, type MetricsRegis
 import { sendError, sendJson } from '../openai/index.js';
 import { loadGatewayConfig, type GatewayConfig } from './config.js';
 import type { RateLimiter } from '../limits/index.js';
+import { FairQueue } from './fair-queue.js';
 import type { KvRouting } from './kv.js';
 import { ANONYMOUS, type Caller, type CallerAuth } from './tenancy.js';
 import { GatewayMetrics } from './metrics.js';
@@ -72,6 +73,10 @@ export class Gateway {
       load: this.subsystems.load,
       kv: this.subsystems.kv,
       limiter: options.limiter ?? null,
+      fair: new FairQueue(
+        { maxInFlightPerEndpoint: options.config.fairness.maxInFlightPerEndpoint, maxQueue: options.config.fairness.maxQueue, queueTimeoutMs: options.config.fairness.queueTimeout },
+        (model) => table.route(model)?.endpoints.filter((e) => this.subsystems.health.status(e.id).healthy).length ?? 0,
+      ),
       upstreams: new Upstreams(options.config.timeouts),
       metrics,
       logger,
@@ -246,6 +251,6 @@ export class Gateway {
       };
     }
     const kv = this.subsystems.kv;
-    return { models, kvIndex: { ...kv.index.stats(), subscribers: kv.subscriberStats() }, recentDecisions: this.rt.decisions.recent() };
+    return { models, kvIndex: { ...kv.index.stats(), subscribers: kv.subscriberStats() }, fairQueue: this.rt.fair.stats(), recentDecisions: this.rt.decisions.recent() };
   }
 }

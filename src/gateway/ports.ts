@@ -7,6 +7,7 @@ import type { RateLimiter } from '../limits/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Decision, EndpointLoad, EndpointView, RoutingContext } from '../router/index.js';
 import type { GatewayConfig } from './config.js';
+import type { FairQueue } from './fair-queue.js';
 import type { KvRouting } from './kv.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RoutingTable } from './table.js';
@@ -23,6 +24,8 @@ export interface ProxyRuntime {
   kv: KvRouting;
   /** Per-key and per-tenant rate limits (null: none). */
   limiter: RateLimiter | null;
+  /** Per-tenant fair queueing when a model is saturated. */
+  fair: FairQueue;
   upstreams: Upstreams;
   metrics: GatewayMetrics;
   logger: Logger;

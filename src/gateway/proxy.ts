@@ -18,6 +18,7 @@ import { API_PATHS, readInbound, releaseBody, requestIdOf, type ApiKind, type In
 import type { ProxyRuntime } from './ports.js';
 import { accountUsage, header, readAll, relayStream } from './respond.js';
 import type { ModelRoute } from './table.js';
+import type { FairTicket } from './fair-queue.js';
 import { ANONYMOUS, type Caller } from './tenancy.js';
 import { classifyError, isAbort, RequestSignal, type FailureKind, type RequestAbortSignal } from './upstream.js';
 
@@ -52,7 +53,9 @@ export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: Incomin
   const onClose = closeHandler(rt, inbound.model, res, signal);
   res.on('close', onClose);
   const total = setTimeout(abortTotal, rt.config.timeouts.total, signal, rt.config.timeouts.total);
+  let ticket: FairTicket | null = null;
   try {
+    if (rt.fair.enabled) ticket = await queueFairly(rt, inbound, signal);
     const stream = await attemptLoop(rt, inbound, res, signal);
     if (stream !== null) {
       const ep = stream.ep;
@@ -74,7 +77,28 @@ export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: Incomin
     res.off('close', onClose);
     rt.metrics.duration.observe({ model: inbound.model }, (performance.now() - inbound.t0) / 1000);
     if (lease !== null) settle(rt, rt.limiter!, inbound, lease);
+    if (ticket !== null) rt.fair.release(ticket, usedTokens(inbound));
   }
+}
+
+/** Wait for a slot in the model's fair queue (immediate unless the model is saturated). */
+async function queueFairly(rt: ProxyRuntime, inb: Inbound, signal: RequestSignal): Promise<FairTicket> {
+  try {
+    return await rt.fair.acquire(inb.model, inb.caller.tenant, inb.caller.priority, { input: estimatePromptTokens(inb), output: inb.maxTokens ?? DEFAULT_COMPLETION_ESTIMATE }, signal);
+  } catch (e) {
+    if (e instanceof SwitchyardError && e.code === 'unavailable') {
+      rt.metrics.requests.inc({ model: inb.model, backend: 'none', status: '503' });
+      throw e;
+    }
+    throwAbortReason(signal);
+  }
+}
+
+/** Tokens the request used, as far as the gateway knows (undefined: nothing ran). */
+function usedTokens(inb: Inbound): { input: number; output: number } | undefined {
+  if (inb.usage !== null) return { input: inb.usage.promptTokens, output: inb.usage.completionTokens };
+  if (inb.streamedTokens > 0) return { input: estimatePromptTokens(inb), output: inb.streamedTokens };
+  return { input: 0, output: 0 };
 }
 
 /** Reserve the request's estimated tokens (prompt + max_tokens); a rejection is a 429 with OpenAI's headers. */

@@ -173,4 +173,24 @@ describe('gateway tenancy', () => {
     }, { what: 'the abandoned stream to be settled below its reservation' });
     expect(after).toBeLessThan(400 - 5); // the streamed tokens were charged
   });
+
+  it('a tenant whose metered usage this month reached its budget gets 429 budget_exceeded; last month\'s usage does not count', async () => {
+    const month = new Date().toISOString().slice(0, 7);
+    const withUsage = (usage: { month: string; inputTokens: number; outputTokens: number; usd: number }, budget: { tokensPerMonth?: number; usdPerMonth?: number }) => {
+      const t = tenant('budgeted', { budget });
+      index.upsert({ ...t, status: { usage: { requests: 1, cachedTokens: 0, ...usage } } });
+    };
+    const k = key('budgeted-1', 'budgeted');
+    index.upsert(k.resource);
+    withUsage({ month, inputTokens: 600, outputTokens: 400, usd: 0.5 }, { tokensPerMonth: 1000 });
+    const r = await post('/v1/chat/completions', k.secret, chat('shared-m'));
+    expect(r.status).toBe(429);
+    const body = (await r.json()) as { error: { code: string; type: string; message: string } };
+    expect(body.error).toMatchObject({ code: 'budget_exceeded', type: 'insufficient_quota' });
+    expect(body.error.message).toMatch(new RegExp(`1,000 of 1,000 tokens in ${month}`));
+    withUsage({ month, inputTokens: 10, outputTokens: 10, usd: 12 }, { usdPerMonth: 10 });
+    expect(((await (await post('/v1/chat/completions', k.secret, chat('shared-m'))).json()) as { error: { message: string } }).error.message).toMatch(/\$12\.00 of \$10\.00/);
+    withUsage({ month: '2020-01', inputTokens: 5000, outputTokens: 5000, usd: 99 }, { tokensPerMonth: 1000, usdPerMonth: 10 });
+    expect((await post('/v1/chat/completions', k.secret, chat('shared-m'))).status).toBe(200);
+  });
 });

@@ -19,7 +19,7 @@ import type { ProxyRuntime } from './ports.js';
 import { accountUsage, header, readAll, relayStream } from './respond.js';
 import type { ModelRoute } from './table.js';
 import type { FairTicket } from './fair-queue.js';
-import { ANONYMOUS, type Caller } from './tenancy.js';
+import { ANONYMOUS, checkBudget, type Caller } from './tenancy.js';
 import { classifyError, isAbort, RequestSignal, type FailureKind, type RequestAbortSignal } from './upstream.js';
 
 export { API_PATHS, type ApiKind } from './inbound.js';
@@ -44,6 +44,7 @@ export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: Incomin
   let lease: Reservation | null = null;
   try {
     inbound = await readInbound(kind, req, requestId, rt.table, rt.config.limits.maxBodyBytes, caller, rt.kv);
+    checkBudget(caller, Date.now());
     if (rt.limiter !== null && caller.limits !== undefined) lease = await admit(rt, rt.limiter, inbound, res);
   } catch (e) {
     tagError(res, requestId);

@@ -27,6 +27,35 @@ export interface Caller {
   readonly limits?: { readonly key?: Limits; readonly tenant?: Limits };
   /** Fair-sharing weight (tenant priority). */
   readonly priority: number;
+  /** The tenant's monthly budget and its usage as the control plane last reported it. */
+  readonly budget?: CallerBudget;
+}
+
+export interface CallerBudget {
+  readonly tokensPerMonth?: number;
+  readonly usdPerMonth?: number;
+  /** Tenant.status.usage: month 'YYYY-MM' and the totals metered so far. */
+  readonly usage?: { readonly month: string; readonly inputTokens: number; readonly outputTokens: number; readonly usd: number };
+}
+
+/**
+ * 429 budget_exceeded once the tenant's metered usage this month (UTC) reached its budget. Usage
+ * comes from the control plane's meter through the watch stream, so it trails the traffic by
+ * about a flush interval: a tenant can overshoot by what it sends in that time.
+ */
+export function checkBudget(caller: Caller, nowMs: number): void {
+  const b = caller.budget;
+  if (b === undefined) return;
+  const month = new Date(nowMs).toISOString().slice(0, 7);
+  const u = b.usage?.month === month ? b.usage : undefined;
+  const tokens = u === undefined ? 0 : u.inputTokens + u.outputTokens;
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  if (b.tokensPerMonth !== undefined && tokens >= b.tokensPerMonth) {
+    throw new SwitchyardError('budget_exceeded', `Tenant '${caller.tenant}' has used its monthly token budget (${fmt(tokens)} of ${fmt(b.tokensPerMonth)} tokens in ${month}); it renews on the 1st (UTC), or an admin can raise spec.budget.tokensPerMonth.`, { detail: { tenant: caller.tenant, month } });
+  }
+  if (b.usdPerMonth !== undefined && (u?.usd ?? 0) >= b.usdPerMonth) {
+    throw new SwitchyardError('budget_exceeded', `Tenant '${caller.tenant}' has used its monthly budget ($${(u?.usd ?? 0).toFixed(2)} of $${b.usdPerMonth.toFixed(2)} in ${month}); it renews on the 1st (UTC), or an admin can raise spec.budget.usdPerMonth.`, { detail: { tenant: caller.tenant, month } });
+  }
 }
 
 /** Auth off (a gateway from a config file without keys): everyone may do everything. */
@@ -99,5 +128,6 @@ export function callerOf(key: ApiKeyResource, tenant: TenantResource): Caller {
     ...(t.allowedClusters ? { allowedClusters: new Set(t.allowedClusters) } : {}),
     ...(limits ? { limits } : {}),
     priority: t.priority,
+    ...(t.budget && (t.budget.tokensPerMonth !== undefined || t.budget.usdPerMonth !== undefined) ? { budget: { ...t.budget, ...(tenant.status?.usage ? { usage: tenant.status.usage } : {}) } } : {}),
   });
 }

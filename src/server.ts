@@ -75,8 +75,9 @@ export class SwitchyardServer {
       new LocalProvider({ stateDir: join(o.dataDir, 'replicas'), switchyardBin: o.switchyardBin, clock, logger: logger.child({ component: 'local-provider' }) }),
       new StaticProvider({ clock }),
     ];
-    const cp = await ControlPlane.open({ dataDir: o.dataDir, ...(o.databaseUrl ? { databaseUrl: o.databaseUrl } : {}), providers, clock, logger: logger.child({ component: 'control' }), ...(o.adminToken ? { adminToken: o.adminToken } : {}) });
+    // One registry for /metrics: the gateway's and the control plane's (per-tenant usage) metrics.
     const metricsRegistry = createMetricsRegistry({ defaultMetrics: true });
+    const cp = await ControlPlane.open({ dataDir: o.dataDir, ...(o.databaseUrl ? { databaseUrl: o.databaseUrl } : {}), providers, clock, logger: logger.child({ component: 'control' }), ...(o.adminToken ? { adminToken: o.adminToken } : {}), metrics: metricsRegistry });
     // Fair queueing per tenant once 256 requests (vLLM's default max_num_seqs) are in flight per endpoint.
     const config = loadGatewayConfig({ object: { listen: { host: o.host ?? '127.0.0.1', port: o.port ?? 8080 }, fairness: { maxInFlightPerEndpoint: 256 } } });
     const table = new ControlPlaneTable({ token: cp.tokens.internalToken('gateway'), logger: logger.child({ component: 'routing-table' }) });
@@ -86,7 +87,7 @@ export class SwitchyardServer {
     // API keys come from the control plane's watch stream (table.keys); the admin token also works.
     const auth = o.auth === false ? undefined : new ApiKeyAuth({ index: table.keys, acceptToken: (t) => (cp.tokens.isAdmin(t) ? 'admin' : undefined) });
     if (!auth) logger.warn('the OpenAI API is served WITHOUT authentication (--no-auth)');
-    const gateway = await Gateway.start({ config, table, metricsRegistry, logger: logger.child({ component: 'gateway' }), extraRoutes: (req, res) => handleAdminRequest(cp, req, res), ...(auth ? { auth } : {}), limiter });
+    const gateway = await Gateway.start({ config, table, metricsRegistry, logger: logger.child({ component: 'gateway' }), extraRoutes: (req, res) => handleAdminRequest(cp, req, res), ...(auth ? { auth } : {}), limiter, usage: cp.usage });
     table.start(gateway.url);
     cp.start();
     const server = new SwitchyardServer(cp, gateway, table, limiter, o, logger);

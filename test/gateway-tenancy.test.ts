@@ -7,7 +7,7 @@
  */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_VERSION, type ApiKeyResource, type TenantResource } from '../src/api/index.js';
+import { API_VERSION, type ApiKeyResource, type TenantResource, type UsageRecord } from '../src/api/index.js';
 import { ApiKeyIndex, newApiKeySecret, sha256Hex } from '../src/control/index.js';
 import { SimWorker } from '../src/engines/index.js';
 import { ApiKeyAuth, Gateway, loadGatewayConfig } from '../src/gateway/index.js';
@@ -31,6 +31,7 @@ let gateway: Gateway;
 const index = new ApiKeyIndex();
 const keys: Record<string, { secret: string; resource: ApiKeyResource }> = {};
 const limiter = new MemoryRateLimiter();
+const records: UsageRecord[] = [];
 
 const post = (path: string, secret: string | undefined, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(secret ? { authorization: `Bearer ${secret}` } : {}), ...headers }, body: JSON.stringify(body) });
@@ -56,7 +57,7 @@ beforeAll(async () => {
       ],
     },
   });
-  gateway = await Gateway.start({ config, auth: new ApiKeyAuth({ index, acceptToken: (t) => (t === 'sy-admin-test' ? 'admin' : undefined) }), limiter });
+  gateway = await Gateway.start({ config, auth: new ApiKeyAuth({ index, acceptToken: (t) => (t === 'sy-admin-test' ? 'admin' : undefined) }), limiter, usage: { record: (r) => records.push(r) } });
 }, 30_000);
 
 afterAll(async () => {
@@ -192,5 +193,32 @@ describe('gateway tenancy', () => {
     expect(((await (await post('/v1/chat/completions', k.secret, chat('shared-m'))).json()) as { error: { message: string } }).error.message).toMatch(/\$12\.00 of \$10\.00/);
     withUsage({ month: '2020-01', inputTokens: 5000, outputTokens: 5000, usd: 99 }, { tokensPerMonth: 1000, usdPerMonth: 10 });
     expect((await post('/v1/chat/completions', k.secret, chat('shared-m'))).status).toBe(200);
+  });
+
+  it('meters every request: tenant, key, model, cluster, tokens, latency and status — refusals and abandoned streams included', async () => {
+    records.length = 0;
+    const ok = await post('/v1/chat/completions', keys.acme!.secret, chat('shared-m', 5));
+    const id = ok.headers.get('x-request-id');
+    const usage = ((await ok.json()) as { usage: { prompt_tokens: number; completion_tokens: number } }).usage;
+    await waitFor(() => records.find((r) => r.requestId === id));
+    expect(records.find((r) => r.requestId === id)).toMatchObject({ tenant: 'acme', key: 'acme-1', model: 'shared-m', cluster: 'eu', inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens, status: 200 });
+    // Refused by the rate limiter (globex is over its RPM by now).
+    const limited = await post('/v1/chat/completions', keys.globex!.secret, chat('shared-m'));
+    expect(limited.status).toBe(429);
+    const lid = limited.headers.get('x-request-id');
+    await waitFor(() => records.find((r) => r.requestId === lid));
+    expect(records.find((r) => r.requestId === lid)).toMatchObject({ tenant: 'globex', status: 429, inputTokens: 0, outputTokens: 0, cluster: '' });
+    // A stream the client abandons: charged for what it received, status client_closed.
+    const r = await post('/v1/chat/completions', keys.acme!.secret, { ...chat('shared-m', 300), stream: true, ignore_eos: true });
+    const sid = r.headers.get('x-request-id');
+    const reader = r.body!.getReader();
+    let got = '';
+    while ((got.match(/"content"/g) ?? []).length < 3) got += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const rec = await waitFor(() => records.find((x) => x.requestId === sid));
+    expect(rec).toMatchObject({ tenant: 'acme', status: 'client_closed', cluster: 'eu' });
+    expect(rec.outputTokens).toBeGreaterThanOrEqual(3);
+    expect(rec.outputTokens).toBeLessThan(300);
+    expect(rec.latencyMs).toBeGreaterThanOrEqual(0);
   });
 });

@@ -133,4 +133,16 @@ describeWithRedis('API keys and limits across two gateway processes sharing Redi
     expect(used).toBeLessThanOrEqual(1000 * 1.05);
     expect(used).toBeGreaterThanOrEqual(1000 * 0.95 - 60);
   });
+
+  it('usage from both gateway processes reaches the control plane: per tenant × model × day, refusals counted as errors', async () => {
+    type Agg = { tenant: string; model: string; day?: string; requests: number; errors: number; inputTokens: number; outputTokens: number };
+    const agg = await waitFor(async () => {
+      const r = await api('/api/v1/usage?tenant=rpm-t&groupBy=day');
+      const items = (r.body.items ?? []) as Agg[];
+      return items.length === 1 && items[0]!.requests === 100 ? items[0] : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 100, what: 'the 100 requests of rpm-t to be metered' });
+    expect(agg).toMatchObject({ tenant: 'rpm-t', model: MODEL, day: new Date().toISOString().slice(0, 10) });
+    expect(agg.errors).toBeGreaterThanOrEqual(58); // the 429s
+    expect(agg.outputTokens).toBeGreaterThanOrEqual(2 * 38);
+  });
 });

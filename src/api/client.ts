@@ -6,9 +6,11 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { ErrorCodes, SwitchyardError, type ErrorCode } from '../core/index.js';
 import { SseParser } from '../openai/index.js';
 import type { CreateApiKeyRequest, RotateApiKeyRequest } from './apikey.js';
+import type { AuditQuery, StoredAuditEntry } from './audit.js';
 import type { Heartbeat } from './cluster.js';
 import { KINDS, type AnyResource, type ApiKeyResource, type Kind, type ResourceOf } from './kinds.js';
 import type { AdminRole, TokenInfo } from './token.js';
+import type { PriceTable, UsageAggregate, UsageRecord } from './usage.js';
 
 export interface ClientOptions {
   /** Base URL, e.g. http://127.0.0.1:8080 */
@@ -42,6 +44,18 @@ export interface MintedApiKey {
 /** A named admin token as created: the token itself is shown once. */
 export interface CreatedToken extends TokenInfo {
   token: string;
+}
+/** Query of `GET /api/v1/usage`: times are epoch ms or durations back from now ('7d'). */
+export interface UsageRequest {
+  tenant?: string;
+  since?: number | string;
+  until?: number | string;
+  groupBy?: 'day' | 'none';
+}
+/** Query of `GET /api/v1/audit`: times are epoch ms or durations back from now ('1d'). */
+export interface AuditRequest extends Omit<AuditQuery, 'since' | 'until'> {
+  since?: number | string;
+  until?: number | string;
 }
 export interface ApiWatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -124,6 +138,26 @@ export class SwitchyardClient {
     return (await this.call('DELETE', `/api/v1/tokens/${encodeURIComponent(name)}`)) as TokenInfo;
   }
 
+  /** Report finished requests' usage (at most 5,000 records per call). */
+  async postUsage(records: readonly UsageRecord[]): Promise<void> {
+    await this.call('POST', '/api/v1/usage', { records });
+  }
+  /** Usage per tenant × model (× UTC day with groupBy 'day', the default). */
+  async usage(q: UsageRequest = {}): Promise<UsageAggregate[]> {
+    return ((await this.call('GET', `/api/v1/usage${query(q)}`)) as { items: UsageAggregate[] }).items;
+  }
+  async getPricing(): Promise<PriceTable> {
+    return (await this.call('GET', '/api/v1/pricing')) as PriceTable;
+  }
+  /** Replace the price table (admin). */
+  async setPricing(table: PriceTable): Promise<PriceTable> {
+    return (await this.call('PUT', '/api/v1/pricing', table)) as PriceTable;
+  }
+  /** Audit entries of admin actions (admin), oldest first. */
+  async audit(q: AuditRequest = {}): Promise<StoredAuditEntry[]> {
+    return ((await this.call('GET', `/api/v1/audit${query(q)}`)) as { items: StoredAuditEntry[] }).items;
+  }
+
   /** Lines of a replica's log; with follow, until the signal aborts or the server ends the stream. */
   async *logs(deployment: string, opts: { replica?: number; follow?: boolean; tail?: number; signal?: AbortSignal } = {}): AsyncGenerator<string> {
     const qs = new URLSearchParams({ replica: String(opts.replica ?? 0) });
@@ -199,6 +233,13 @@ export class SwitchyardClient {
     const out = await res.body.text();
     return out ? JSON.parse(out) : undefined;
   }
+}
+
+/** `?a=1&b=x` from the defined values ('' when none). */
+function query(q: object): string {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') qs.set(k, String(v));
+  return qs.size ? `?${qs.toString()}` : '';
 }
 
 async function errorFrom(res: Dispatcher.ResponseData): Promise<SwitchyardError> {

@@ -1,23 +1,37 @@
 /**
  * ControlPlane: the store, the resource service (with its admission checks: GPU quotas, API
- * key tenants), git history, tokens, API keys, cluster health and the reconciler, wired together. `switchyard up` (src/server.ts) mounts its HTTP API next to a
- * gateway; tests open one directly.
+ * key tenants), git history, tokens, API keys, cluster health, the reconciler, usage metering
+ * (with the price table) and the audit log, wired together. `switchyard up` (src/server.ts)
+ * mounts its HTTP API next to a gateway and gives the gateway `usage` as its UsageSink; tests
+ * open one directly.
  */
 import { join } from 'node:path';
 import { KIND_NAMES } from '../api/index.js';
 import type { Clock, TimerHandle } from '../core/index.js';
 import { RealClock, SwitchyardError } from '../core/index.js';
-import { createNullLogger, type Logger } from '../observability/index.js';
+import { createMetricsRegistry, createNullLogger, type Logger, type MetricsRegistry } from '../observability/index.js';
 import type { Provider } from '../providers/index.js';
 import { openStore, type ResourceStore } from '../store/index.js';
 import { ApiKeyService, apiKeyTenantCheck } from './apikeys.js';
+import { AuditLog } from './audit.js';
 import { ClusterMonitor } from './clusters.js';
 import { GitHistory } from './history.js';
 import { ProviderRegistry } from './providers.js';
+import { PriceBook } from './pricing.js';
 import { gpuQuotaCheck } from './quota.js';
 import { Reconciler } from './reconciler.js';
 import { manifestOf, ResourceService } from './resources.js';
 import { Tokens } from './tokens.js';
+import { UsageMeter } from './usage.js';
+
+/** Settings of usage metering (see UsageMeter for the defaults and the crash-loss bound). */
+export interface UsageOptions {
+  flushIntervalMs?: number;
+  maxBatch?: number;
+  maxBuffered?: number;
+  /** How long raw usage records are kept (daily aggregates are kept for good). Default 30 days. */
+  retainMs?: number;
+}
 
 export interface ControlPlaneOptions {
   /** Where the embedded database, the history repository and replica state live. */
@@ -35,20 +49,32 @@ export interface ControlPlaneOptions {
   heartbeatCheckMs?: number;
   /** Watch events kept for resuming watchers (older ones are compacted every minute). Default 10,000. */
   retainEvents?: number;
+  /** Where the per-tenant usage counters are registered (serve it on /metrics); default: a private registry. */
+  metrics?: MetricsRegistry;
+  usage?: UsageOptions;
 }
+
+const DEFAULT_USAGE_RETAIN_MS = 30 * 86_400_000;
 
 export class ControlPlane {
   readonly reconciler: Reconciler;
   readonly clusters: ClusterMonitor;
   readonly providers: ProviderRegistry;
   readonly apiKeys: ApiKeyService;
+  /** Usage metering: the gateway's UsageSink (record once per finished request). */
+  readonly usage: UsageMeter;
+  /** The price table usage is priced with. */
+  readonly pricing: PriceBook;
+  /** The audit log of admin actions. */
+  readonly audit: AuditLog;
   /** Set when the admin token was created at this start (print it once). */
   bootstrapToken: { token: string; generated: boolean } | undefined;
   private readonly abort = new AbortController();
   private unsubscribeHistory: (() => void) | undefined;
   private compactTimer: TimerHandle | undefined;
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly retainEvents: number;
+  private readonly retainUsageMs: number;
 
   private constructor(
     readonly store: ResourceStore,
@@ -61,6 +87,11 @@ export class ControlPlane {
   ) {
     this.clock = clock;
     this.retainEvents = o.retainEvents ?? 10_000;
+    this.retainUsageMs = o.usage?.retainMs ?? DEFAULT_USAGE_RETAIN_MS;
+    this.pricing = new PriceBook(store, clock, logger.child({ component: 'pricing' }));
+    this.audit = new AuditLog(store, clock, logger.child({ component: 'audit' }));
+    const { retainMs: _retain, ...usage } = o.usage ?? {};
+    this.usage = new UsageMeter({ store, service, prices: () => this.pricing.current(), clock, logger: logger.child({ component: 'usage' }), metrics: o.metrics ?? createMetricsRegistry(), ...usage });
     this.providers = new ProviderRegistry(o.providers);
     this.apiKeys = new ApiKeyService(service, clock);
     this.clusters = new ClusterMonitor(service, clock, logger, o.heartbeatCheckMs ?? 1000);
@@ -78,6 +109,7 @@ export class ControlPlane {
     const tokens = new Tokens(store, clock);
     const cp = new ControlPlane(store, service, history, tokens, logger, clock, o);
     cp.bootstrapToken = await tokens.bootstrap(o.adminToken);
+    await cp.pricing.load();
     // Catch up on history a crash may have lost (store commit done, git commit not).
     const all = [];
     for (const kind of KIND_NAMES) for (const r of (await service.list(kind)).items) all.push({ kind, name: r.metadata.name, manifest: manifestOf(r) });
@@ -103,13 +135,11 @@ export class ControlPlane {
   private scheduleCompaction(): void {
     if (this.abort.signal.aborted) return;
     this.compactTimer = this.clock.setTimeout(() => {
-      this.store.compact(this.retainEvents).then(
-        () => this.scheduleCompaction(),
-        (e: unknown) => {
-          this.logger.warn({ err: e }, 'event log compaction failed');
-          this.scheduleCompaction();
-        },
-      );
+      const usageFloor = Math.max(0, Math.floor(this.clock.epochMs() - this.retainUsageMs));
+      void Promise.all([
+        this.store.compact(this.retainEvents).catch((e: unknown) => this.logger.warn({ err: e }, 'event log compaction failed')),
+        this.store.pruneUsage(usageFloor).catch((e: unknown) => this.logger.warn({ err: e }, 'pruning old usage records failed')),
+      ]).finally(() => this.scheduleCompaction());
     }, 60_000);
   }
 
@@ -133,6 +163,7 @@ export class ControlPlane {
     await this.reconciler.stop();
     this.unsubscribeHistory?.();
     for (const p of this.providers.all()) await p.close(options);
+    await this.usage.close();
     await this.history.flush();
     await this.store.close();
   }

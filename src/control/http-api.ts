@@ -1,8 +1,9 @@
 /**
  * The admin REST API (/api/v1/*), /openapi.json and the /docs reference page, as one
  * node:http handler that a server mounts next to the OpenAI API. Every route states what it
- * needs (permissions.ts) and is checked against the caller's token before it runs. Errors use
- * the OpenAI error shape via sendError (one mapping, in src/openai).
+ * needs (permissions.ts) and is checked against the caller's token before it runs; every
+ * change it makes is recorded in the audit log (audit.ts). Errors use the OpenAI error shape
+ * via sendError (one mapping, in src/openai).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildOpenApiDocument, HeartbeatSchema, parseManifests, renderApiReference, validateManifests, type Kind, type Manifest } from '../api/index.js';
@@ -10,9 +11,11 @@ import { formatZodIssues, zodParseOptions, ConfigError } from '../config/index.j
 import { SwitchyardError } from '../core/index.js';
 import { sendError, sendJson } from '../openai/index.js';
 import { API_KEY_WRITE_REFUSED } from './apikeys.js';
+import { actionOf, whoOf } from './audit.js';
 import type { ControlPlane } from './control-plane.js';
 import { KIND_SEG, NAME_SEG, kindOf, parseJson, readText, tenantOf, type Ctx, type Route } from './http-common.js';
 import { tenancyRoutes } from './http-tenancy.js';
+import { usageRoutes } from './http-usage.js';
 import { authorize, type Need } from './permissions.js';
 import type { Actor } from './resources.js';
 import type { Principal } from './tokens.js';
@@ -32,11 +35,14 @@ const routes: Route[] = [
   route('POST', `/api/v1/rollback/${KIND_SEG}/${NAME_SEG}`, onObject('write'), rollback),
   route('POST', `/api/v1/clusters/${NAME_SEG}/heartbeat`, (_cp, p) => ({ action: 'heartbeat', cluster: p[0]! }), heartbeat),
   route('POST', `/api/v1/clusters/${NAME_SEG}/token`, () => ({ action: 'write', kind: 'Cluster' }), async (cp, c) => {
-    await cp.service.get('Cluster', c.params[0]!);
-    sendJson(c.res, 200, { token: await cp.tokens.issueClusterToken(c.params[0]!) });
+    const cluster = await cp.service.get('Cluster', c.params[0]!);
+    const token = await cp.tokens.issueClusterToken(cluster.metadata.name);
+    await cp.audit.record(whoOf(c.actor, c.principal), { action: actionOf('Cluster', 'issue-token'), kind: 'Cluster', name: cluster.metadata.name, before: null, after: null, note: 'agent token issued (replaces the previous one)' });
+    sendJson(c.res, 200, { token });
   }),
   route('GET', `/api/v1/deployments/${NAME_SEG}/logs`, () => ({ action: 'read', kind: 'Deployment' }), logs),
   ...tenancyRoutes,
+  ...usageRoutes,
   route('GET', `/api/v1/${KIND_SEG}`, (_cp, p) => ({ action: 'read', kind: kindOf(p[0]) }), async (cp, c) => {
     const kind = kindOf(c.params[0]);
     const list = await cp.service.list(kind);
@@ -47,7 +53,9 @@ const routes: Route[] = [
   route('PUT', `/api/v1/${KIND_SEG}/${NAME_SEG}`, onObject('write'), (cp, c) => writeOne(cp, c, 'replace')),
   route('DELETE', `/api/v1/${KIND_SEG}/${NAME_SEG}`, onObject('write'), async (cp, c) => {
     const cascade = c.url.searchParams.get('cascade') === 'true';
-    sendJson(c.res, 200, await cp.service.delete(kindOf(c.params[0]), c.params[1]!, { actor: c.actor, cascade }));
+    const kind = kindOf(c.params[0]);
+    const name = c.params[1]!;
+    sendJson(c.res, 200, await cp.audit.resourceDelete(cp.service, whoOf(c.actor, c.principal), { kind, name, cascade }, () => cp.service.delete(kind, name, { actor: c.actor, cascade })));
   }),
 ];
 
@@ -135,7 +143,9 @@ async function apply(cp: ControlPlane, c: Ctx): Promise<void> {
   refuseApiKeys(manifests);
   await authorizeWrites(cp, c, manifests);
   const dryRun = c.url.searchParams.get('dryRun') === 'true';
-  const results = await cp.service.apply(manifests, { actor: c.actor, dryRun });
+  const run = () => cp.service.apply(manifests, { actor: c.actor, dryRun });
+  const targets = manifests.map((m) => ({ kind: m.kind, name: m.metadata.name }));
+  const results = dryRun ? await run() : await cp.audit.resourceApply(cp.service, whoOf(c.actor, c.principal), targets, run);
   sendJson(c.res, 200, { dryRun, results });
 }
 
@@ -147,7 +157,8 @@ async function writeOne(cp: ControlPlane, c: Ctx, mode: 'create' | 'replace'): P
   if (!m || m.kind !== kind) throw new SwitchyardError('invalid_request', `this path takes a ${kind}, got kind ${JSON.stringify((body as { kind?: unknown })?.kind)}`, { param: 'kind' });
   if (mode === 'replace' && m.metadata.name !== c.params[1]) throw new SwitchyardError('invalid_request', `metadata.name '${m.metadata.name}' does not match the path ('${c.params[1]}')`, { param: 'metadata.name' });
   await authorizeWrites(cp, c, [m]);
-  await cp.service.apply([m], { actor: c.actor, mode });
+  const what = { action: actionOf(kind, mode === 'create' ? 'create' : 'update'), kind, name: m.metadata.name };
+  await cp.audit.resourceWrite(cp.service, whoOf(c.actor, c.principal), what, () => cp.service.apply([m], { actor: c.actor, mode }));
   sendJson(c.res, mode === 'create' ? 201 : 200, await cp.service.get(kind, m.metadata.name));
 }
 
@@ -162,7 +173,8 @@ async function rollback(cp: ControlPlane, c: Ctx): Promise<void> {
   const current = await cp.service.find(kind, name);
   const manifest = { ...old, metadata: { ...(old.metadata as object) } };
   const [m] = validateManifests([manifest], `${kind}/${name}@${body.to}`);
-  await cp.service.apply([m!], { actor: c.actor, note: `rollback to ${body.to.slice(0, 12)}${current ? '' : ' (re-created)'}` });
+  const note = `rollback to ${body.to.slice(0, 12)}${current ? '' : ' (re-created)'}`;
+  await cp.audit.resourceWrite(cp.service, whoOf(c.actor, c.principal), { action: actionOf(kind, 'rollback'), kind, name, note }, () => cp.service.apply([m!], { actor: c.actor, note }));
   sendJson(c.res, 200, await cp.service.get(kind, name));
 }
 

@@ -3,9 +3,9 @@
  * validation, admission checks (GPU quotas), optimistic concurrency and git history; the
  * reconciler that turns them into replicas through providers; cluster heartbeats; tokens with
  * roles; API key minting, and the ApiKeyIndex gateways authenticate keys with; and the admin
- * HTTP API with its watch stream.
+ * HTTP API with its watch stream; usage metering (UsageMeter, the price table) and the audit log.
  */
-export { ControlPlane, type ControlPlaneOptions } from './control-plane.js';
+export { ControlPlane, type ControlPlaneOptions, type UsageOptions } from './control-plane.js';
 export { handleAdminRequest } from './http-api.js';
 export { ResourceService, manifestOf, toResource, type Actor, type AdmissionCheck, type ApplyOutcome, type PendingWrite, type SpecChange } from './resources.js';
 export { GitHistory, type HistoryEntry } from './history.js';
@@ -20,3 +20,6 @@ export { newApiKeySecret, sha256Hex } from './secrets.js';
 export { deploymentName, LABEL_CLUSTER, LABEL_FUNCTION } from './targets.js';
 export { unifiedDiff } from './diff.js';
 export { DEMO_CLUSTERS, DEMO_FUNCTION, demoManifests, type DemoCluster } from './demo.js';
+export { UsageMeter, type UsageMeterOptions } from './usage.js';
+export { PriceBook } from './pricing.js';
+export { AuditLog, scrub, type AuditWho, type AuditWhat } from './audit.js';

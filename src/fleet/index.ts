@@ -11,7 +11,7 @@ export { hitRateUpperBound, imbalance, percentiles, summarize } from './metrics.
 export type { OutcomeSample, SimulationMetrics, SummaryInput, UpperBound, UpperBoundOptions } from './metrics.js';
 export { compileSimulatorOptions } from './config.js';
 export type { CompiledSimulator, DecisionEvent, KvEventSink, SimulatorOptions } from './config.js';
-export { ClusterKvView, SimRouteRequest } from './routing.js';
+export { SimRouteRequest } from './routing.js';
 export { chatRows, toJsonl, toRequests } from './test-traces.js';
 export type { ChatOptions, TraceRow } from './test-traces.js';
 export { FleetSimulator, simulateFleet } from './simulator.js';

@@ -16,7 +16,7 @@
  * Decision time is the wall time of the route() calls only (building views is not counted).
  */
 import { Rng, SwitchyardError } from '../core/index.js';
-import { compileProfiles, KvBlockIndex, Router, SESSION_HEADER, type Decision, type EndpointLoad, type EndpointView, type KvOverlapIndex, type RouteRequest, type RoutingContext } from '../router/index.js';
+import { aggregateLoads, ClusterKvView, compileProfiles, emptyLoad, KvBlockIndex, Router, SESSION_HEADER, type Decision, type EndpointLoad, type EndpointView, type KvOverlapIndex, type RouteRequest, type RoutingContext } from '../router/index.js';
 import type { CompiledSimulator, SimulatorOptions } from './config.js';
 import { renderPromptText } from './tokens.js';
 import type { TraceRequest } from './trace.js';
@@ -70,45 +70,6 @@ export interface RouteOutcome {
   readonly us: number;
 }
 
-/**
- * The cluster layer's view of the workers' KV index (KvOverlapIndex, keyed by cluster id): a
- * cluster holds as many leading blocks of a prompt as its best worker does, since the request
- * will go to one worker inside it. One lookup in the worker index per call, no allocation.
- */
-export class ClusterKvView implements KvOverlapIndex {
-  readonly blockSize: number;
-  private readonly slots: ReadonlyMap<string, number>;
-  private readonly out: Int32Array;
-
-  constructor(
-    private readonly index: KvOverlapIndex,
-    private readonly clusters: readonly { readonly id: string; readonly workerIds: readonly string[] }[],
-  ) {
-    this.blockSize = index.blockSize;
-    this.slots = new Map(clusters.map((c, i) => [c.id, i]));
-    this.out = new Int32Array(clusters.length);
-  }
-
-  lookupSlots(hashes: Uint32Array): ArrayLike<number> {
-    const held = this.index.lookupSlots(hashes);
-    const out = this.out;
-    for (let c = 0; c < this.clusters.length; c++) {
-      let best = 0;
-      for (const w of this.clusters[c]!.workerIds) {
-        const s = this.index.slotOf(w);
-        const h = s < 0 ? 0 : (held[s] ?? 0);
-        if (h > best) best = h;
-      }
-      out[c] = best;
-    }
-    return out;
-  }
-
-  slotOf(backendId: string): number {
-    return this.slots.get(backendId) ?? -1;
-  }
-}
-
 interface ClusterGroup {
   readonly view: EndpointView;
   readonly load: EndpointLoad;
@@ -150,7 +111,7 @@ export class FleetRouting {
     const names = [...new Set(workers.map((w) => w.cluster))];
     this.groups = names.map((name) => {
       const members = workers.filter((w) => w.cluster === name);
-      const load: EndpointLoad = { inFlight: 0, running: null, waiting: null, kvUsage: null, scrapedAt: null, inFlightAtScrape: 0, pendingPrefillTokens: null, kvCapacityBlocks: null };
+      const load: EndpointLoad = emptyLoad();
       const view: EndpointView = { id: name, url: `sim://${name}`, model: config.model, labels: { cluster: name, simulated: 'true' }, weight: members.length, healthy: true, weightFactor: 1, load };
       return { view, load, workers: members, views: members.map((w) => w.view), router: this.compile() };
     });
@@ -173,7 +134,7 @@ export class FleetRouting {
       const us = (performance.now() - t0) * 1000;
       return { worker: decision.endpoint ? (this.byId.get(decision.endpoint.id) ?? null) : null, decision, us };
     }
-    for (const g of this.groups) aggregate(g);
+    for (const g of this.groups) aggregateLoads(g.workers.map((w) => w.load), g.load);
     const t0 = performance.now();
     const clusterKv = this.clusterKv;
     const clusterCtx: RoutingContext = clusterKv === undefined ? ctx : { now, random: this.random, request, kvIndex: clusterKv };
@@ -229,41 +190,3 @@ function requireProfile(router: Router, name: string, param: string): void {
   if (!router.hasProfile(name)) throw new SwitchyardError('invalid_argument', `unknown routing profile '${name}' for --${param}; known: ${router.names().join(', ')}`, { param });
 }
 
-/**
- * A cluster's view: the sum of its workers' loads (KV usage: the mean, so kvUsage ×
- * kvCapacityBlocks = Σ blocks in use, every worker having the same capacity; null if none sampled).
- */
-function aggregate(g: ClusterGroup): void {
-  let inFlight = 0;
-  let running = 0;
-  let waiting = 0;
-  let kv = 0;
-  let pending = 0;
-  let capacity = 0;
-  let sampled = 0;
-  let scrapedAt: number | null = null;
-  let atScrape = 0;
-  for (const w of g.workers) {
-    const l = w.load;
-    inFlight += l.inFlight;
-    atScrape += l.inFlightAtScrape;
-    if (l.running !== null && l.waiting !== null) {
-      running += l.running;
-      waiting += l.waiting;
-      kv += l.kvUsage ?? 0;
-      pending += l.pendingPrefillTokens ?? 0;
-      capacity += l.kvCapacityBlocks ?? 0;
-      sampled++;
-      scrapedAt = scrapedAt === null || (l.scrapedAt ?? 0) < scrapedAt ? l.scrapedAt : scrapedAt;
-    }
-  }
-  const load = g.load;
-  load.inFlight = inFlight;
-  load.inFlightAtScrape = atScrape;
-  load.running = sampled > 0 ? running : null;
-  load.waiting = sampled > 0 ? waiting : null;
-  load.kvUsage = sampled > 0 ? kv / sampled : null;
-  load.scrapedAt = sampled > 0 ? scrapedAt : null;
-  load.pendingPrefillTokens = sampled > 0 ? pending : null;
-  load.kvCapacityBlocks = sampled > 0 ? capacity : null;
-}

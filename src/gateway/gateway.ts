@@ -11,6 +11,7 @@ import { SwitchyardError } from '../core/index.js';
 import { createMetricsRegistry, createNullLogger, type Logger, type MetricsRegistry } from '../observability/index.js';
 import { sendError, sendJson } from '../openai/index.js';
 import { loadGatewayConfig, type GatewayConfig } from './config.js';
+import type { UsageSink } from '../api/index.js';
 import type { RateLimiter } from '../limits/index.js';
 import { FairQueue } from './fair-queue.js';
 import type { KvRouting } from './kv.js';
@@ -41,6 +42,8 @@ export interface GatewayOptions {
   auth?: CallerAuth;
   /** Enforce callers' rate limits (memory or Redis); absent: limits are not enforced. */
   limiter?: RateLimiter;
+  /** Meter every request (tenant, key, model, cluster, tokens, latency, status); absent: not metered. */
+  usage?: UsageSink;
 }
 
 const ROUTES: Record<string, ApiKind> = Object.fromEntries(Object.entries(API_PATHS).map(([k, p]) => [p, k as ApiKind]));
@@ -73,6 +76,7 @@ export class Gateway {
       load: this.subsystems.load,
       kv: this.subsystems.kv,
       limiter: options.limiter ?? null,
+      usage: options.usage ?? null,
       fair: new FairQueue(
         { maxInFlightPerEndpoint: options.config.fairness.maxInFlightPerEndpoint, maxQueue: options.config.fairness.maxQueue, queueTimeoutMs: options.config.fairness.queueTimeout },
         (model) => table.route(model)?.endpoints.filter((e) => this.subsystems.health.status(e.id).healthy).length ?? 0,

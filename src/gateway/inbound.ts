@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import { randomId, SwitchyardError } from '../core/index.js';
 import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest, parseJsonBody, parseRequest, readBody, ResponsesRequest } from '../openai/index.js';
-import type { RouteRequest } from '../router/index.js';
+import type { EndpointView, RouteRequest } from '../router/index.js';
 import type { PromptTokenizer } from '../tokenizers/index.js';
 import { chatRequestCertainlyValid } from './precheck.js';
 import type { RoutingTable } from './table.js';
@@ -41,6 +41,10 @@ export interface Inbound {
   usage: { promptTokens: number; completionTokens: number; cachedTokens: number } | null;
   /** Token events relayed to the client (what a disconnected stream is charged for). */
   streamedTokens: number;
+  /** The endpoint whose response was committed to the client, if any. */
+  servedBy: EndpointView | null;
+  /** How it ended: the HTTP status sent, or a word ('client_closed', 'truncated', ...). */
+  outcome: number | string;
 }
 
 interface ParsedFields {
@@ -114,6 +118,8 @@ export async function readInbound(kind: ApiKind, req: IncomingMessage, requestId
     maxTokens: typeof parsed.max_completion_tokens === 'number' ? parsed.max_completion_tokens : typeof parsed.max_tokens === 'number' ? parsed.max_tokens : undefined,
     usage: null,
     streamedTokens: 0,
+    servedBy: null,
+    outcome: 0,
     route: new InboundRoute(
       requestId,
       model,

@@ -3,6 +3,7 @@
  * composition (gateway.ts) adapts the real router, HealthPool and LoadView to these, which keeps
  * the proxy's attempt loop independent of their internals and easy to test.
  */
+import type { UsageSink } from '../api/index.js';
 import type { RateLimiter } from '../limits/index.js';
 import type { Logger } from '../observability/index.js';
 import type { Decision, EndpointLoad, EndpointView, RoutingContext } from '../router/index.js';
@@ -26,6 +27,8 @@ export interface ProxyRuntime {
   limiter: RateLimiter | null;
   /** Per-tenant fair queueing when a model is saturated. */
   fair: FairQueue;
+  /** Where finished requests' usage records go (null: not metered). */
+  usage: UsageSink | null;
   upstreams: Upstreams;
   metrics: GatewayMetrics;
   logger: Logger;

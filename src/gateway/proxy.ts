@@ -18,6 +18,7 @@ import { API_PATHS, readInbound, releaseBody, requestIdOf, type ApiKind, type In
 import type { ProxyRuntime } from './ports.js';
 import { accountUsage, header, readAll, relayStream } from './respond.js';
 import type { ModelRoute } from './table.js';
+import type { UsageSink } from '../api/index.js';
 import type { FairTicket } from './fair-queue.js';
 import { ANONYMOUS, checkBudget, type Caller } from './tenancy.js';
 import { classifyError, isAbort, RequestSignal, type FailureKind, type RequestAbortSignal } from './upstream.js';
@@ -41,13 +42,20 @@ const MAX_BUFFERED_RESPONSE = 64 * 1024 * 1024;
 export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: IncomingMessage, res: ServerResponse, caller: Caller = ANONYMOUS): Promise<void> {
   const requestId = requestIdOf(req);
   let inbound: Inbound;
+  let parsed: Inbound | undefined;
   let lease: Reservation | null = null;
   try {
     inbound = await readInbound(kind, req, requestId, rt.table, rt.config.limits.maxBodyBytes, caller, rt.kv);
+    parsed = inbound;
     checkBudget(caller, Date.now());
     if (rt.limiter !== null && caller.limits !== undefined) lease = await admit(rt, rt.limiter, inbound, res);
   } catch (e) {
     tagError(res, requestId);
+    if (parsed !== undefined && rt.usage !== null) {
+      // Refused after intake (budget, rate limit): metered with its status and no tokens.
+      parsed.outcome = e instanceof SwitchyardError ? e.status : 500;
+      meter(rt.usage, parsed, res);
+    }
     throw e;
   }
   const signal = new RequestSignal();
@@ -71,15 +79,36 @@ export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: Incomin
       }
     }
   } catch (e) {
+    inbound.outcome = signal.aborted && !(e instanceof SwitchyardError && e.code === 'timeout') ? 'client_closed' : e instanceof SwitchyardError ? e.status : 500;
     tagError(res, requestId);
     throw e;
   } finally {
     clearTimeout(total);
     res.off('close', onClose);
     rt.metrics.duration.observe({ model: inbound.model }, (performance.now() - inbound.t0) / 1000);
+    if (rt.usage !== null) meter(rt.usage, inbound, res);
     if (lease !== null) settle(rt, rt.limiter!, inbound, lease);
     if (ticket !== null) rt.fair.release(ticket, usedTokens(inbound));
   }
+}
+
+/** One usage record per request that got past intake (the sink batches; never blocks). */
+function meter(sink: UsageSink, inb: Inbound, res: ServerResponse): void {
+  const u = inb.usage;
+  const outcome = inb.outcome === 0 ? (res.headersSent ? res.statusCode : 'client_closed') : inb.outcome;
+  sink.record({
+    ts: Date.now(),
+    requestId: inb.requestId,
+    tenant: inb.caller.tenant,
+    key: inb.caller.keyId,
+    model: inb.model,
+    cluster: inb.servedBy?.labels.cluster ?? '',
+    inputTokens: u !== null ? u.promptTokens : inb.streamedTokens > 0 ? estimatePromptTokens(inb) : 0,
+    outputTokens: u !== null ? u.completionTokens : inb.streamedTokens,
+    cachedTokens: u !== null ? u.cachedTokens : 0,
+    latencyMs: Math.round(performance.now() - inb.t0),
+    status: outcome,
+  });
 }
 
 /** Wait for a slot in the model's fair queue (immediate unless the model is saturated). */
@@ -278,6 +307,8 @@ async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeH
       if (status < 300) accountUsage(rt, inb, body);
       headers['content-length'] = String(body.length);
       committed = true;
+      inb.servedBy = ep;
+      inb.outcome = status;
       res.writeHead(status, headers);
       res.end(body);
       rt.metrics.requests.inc({ model: inb.model, backend: ep.id, status: String(status) });
@@ -287,6 +318,8 @@ async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeH
     headers['cache-control'] = 'no-cache';
     headers['x-accel-buffering'] = 'no';
     committed = true;
+    inb.servedBy = ep;
+    inb.outcome = status;
     res.writeHead(status, headers);
     handedOver = true;
     return new CommittedStream(ep, up.body);
@@ -318,6 +351,7 @@ function fail(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, last: Attempt
   }
   if (last.status !== undefined && last.body && last.body.length > 0 && (last.contentType ?? '').includes('json')) {
     // Forward the last backend's own OpenAI-shaped error (e.g. its 429 or 503).
+    inb.outcome = last.status;
     res.writeHead(last.status, { 'x-request-id': inb.requestId, 'content-type': 'application/json', 'x-switchyard-attempts': String(tried), 'content-length': String(last.body.length) });
     res.end(last.body);
     return;

@@ -94,6 +94,7 @@ export async function relayStream(rt: ProxyRuntime, inb: Inbound, ep: EndpointVi
   } finally {
     if (seen.errorMessage) status = 'upstream_error_event';
     rt.metrics.requests.inc({ model, backend: ep.id, status });
+    if (status !== '200') inb.outcome = status;
     inb.streamedTokens = seen.tokens;
     if (seen.lastUsage) {
       inb.usage = seen.lastUsage;

@@ -23,3 +23,4 @@ export { estimatedQueue } from './plugins/queue_depth.js';
 export { liveLoad } from './plugins/power_of_two.js';
 export * as routerTesting from './testing.js';
 export * from './kvindex/index.js';
+export { aggregateLoads, ClusterKvView, emptyLoad } from './cluster-layer.js';

@@ -4,6 +4,7 @@
  * exported from ./index.ts (it imports vitest).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { usageAndAuditCases } from './contract-usage.js';
 import type { JsonObject, ResourceStore, WriteOp } from './types.js';
 
 /**
@@ -265,6 +266,8 @@ export function describeResourceStoreContract(name: string, open: OpenResourceSt
       await a.setMeta('shared', '1');
       expect(await b.getMeta('shared')).toBe('1');
     });
+
+    usageAndAuditCases(fresh);
 
     it('closes idempotently and refuses work afterwards', async () => {
       const s = await fresh();

@@ -12,7 +12,25 @@
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { SwitchyardError } from '../core/index.js';
-import { checkInt, conflict, gone, parseBody, prepareOps, type PreparedOp } from './ops.js';
+import type { AuditEntry, AuditQuery, StoredAuditEntry, UsageAggregate, UsageQuery, UsageRecord, UsageTotals } from '../api/index.js';
+import {
+  aggregateOf,
+  auditEntryOf,
+  auditFilter,
+  auditLimit,
+  checkInt,
+  conflict,
+  gone,
+  parseBody,
+  prepareAudit,
+  prepareOps,
+  prepareUsage,
+  totalsOf,
+  usageRange,
+  type AggregateRow,
+  type AuditRow,
+  type PreparedOp,
+} from './ops.js';
 import type { ResourceStore, StoredObject, WatchEvent, WatchEventType, WriteOp } from './types.js';
 
 export interface PostgresStoreOptions {
@@ -34,6 +52,17 @@ const migrations = (s: string): string[] => [
    CREATE TABLE ${s}.meta (key text PRIMARY KEY, value text NOT NULL);
    CREATE TABLE ${s}.store_state (id int PRIMARY KEY CHECK (id = 1), rv bigint NOT NULL, compacted_rv bigint NOT NULL, version int NOT NULL);
    INSERT INTO ${s}.store_state (id, rv, compacted_rv, version) VALUES (1, 0, 0, 0);`,
+  `CREATE TABLE ${s}.usage_records (ts bigint NOT NULL, request_id text NOT NULL, tenant text NOT NULL, key text NOT NULL, model text NOT NULL,
+     cluster text NOT NULL, input_tokens bigint NOT NULL, output_tokens bigint NOT NULL, cached_tokens bigint NOT NULL,
+     latency_ms double precision NOT NULL, status text NOT NULL, usd double precision NOT NULL, error smallint NOT NULL,
+     PRIMARY KEY (request_id, ts));
+   CREATE INDEX usage_records_ts ON ${s}.usage_records (ts);
+   CREATE TABLE ${s}.usage_daily (tenant text COLLATE "C" NOT NULL, day bigint NOT NULL, model text COLLATE "C" NOT NULL, requests bigint NOT NULL,
+     input_tokens bigint NOT NULL, output_tokens bigint NOT NULL, cached_tokens bigint NOT NULL, usd double precision NOT NULL,
+     errors bigint NOT NULL, latency_ms double precision NOT NULL, PRIMARY KEY (tenant, day, model));
+   CREATE TABLE ${s}.audit (id bigserial PRIMARY KEY, ts bigint NOT NULL, actor text NOT NULL, role text, action text NOT NULL,
+     kind text NOT NULL, name text NOT NULL, before json, after json, note text);
+   CREATE INDEX audit_ts ON ${s}.audit (ts);`,
 ];
 
 interface EventRow { compacted_rv: string; rv: string | null; type: WatchEventType; kind: string; name: string; body: string }
@@ -140,6 +169,84 @@ export class PostgresStore implements ResourceStore {
 
   async setMeta(key: string, value: string): Promise<void> {
     await this.query(`INSERT INTO ${this.t}.meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [key, value]);
+  }
+
+  async appendUsage(records: readonly UsageRecord[]): Promise<void> {
+    const rows = prepareUsage(records);
+    if (rows.length === 0) return;
+    const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
+    // One statement: the records that were not stored yet, summed into their days. Days are
+    // upserted in key order, so concurrent batches from two replicas cannot deadlock on them.
+    await this.query(
+      `WITH ins AS (
+         INSERT INTO ${this.t}.usage_records (ts, request_id, tenant, key, model, cluster, input_tokens, output_tokens, cached_tokens, latency_ms, status, usd, error)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::float8[], $11::text[], $12::float8[], $13::smallint[])
+         ON CONFLICT (request_id, ts) DO NOTHING
+         RETURNING ts, tenant, model, input_tokens, output_tokens, cached_tokens, latency_ms, usd, error)
+       INSERT INTO ${this.t}.usage_daily AS d (tenant, day, model, requests, input_tokens, output_tokens, cached_tokens, usd, errors, latency_ms)
+       SELECT tenant, ts - ts % 86400000, model, count(*), sum(input_tokens), sum(output_tokens), sum(cached_tokens), sum(usd), sum(error), sum(latency_ms)
+       FROM ins GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+       ON CONFLICT (tenant, day, model) DO UPDATE SET requests = d.requests + excluded.requests, input_tokens = d.input_tokens + excluded.input_tokens,
+         output_tokens = d.output_tokens + excluded.output_tokens, cached_tokens = d.cached_tokens + excluded.cached_tokens, usd = d.usd + excluded.usd,
+         errors = d.errors + excluded.errors, latency_ms = d.latency_ms + excluded.latency_ms`,
+      [col('ts'), col('requestId'), col('tenant'), col('key'), col('model'), col('cluster'), col('inputTokens'), col('outputTokens'), col('cachedTokens'), col('latencyMs'), col('status'), col('usd'), col('error')],
+    );
+  }
+
+  async queryUsage(q: UsageQuery): Promise<UsageAggregate[]> {
+    const { since, until } = usageRange(q);
+    const params: (string | number)[] = [since, until];
+    let where = 'day >= $1 AND day < $2';
+    if (q.tenant !== undefined) {
+      params.push(q.tenant);
+      where += ' AND tenant = $3';
+    }
+    const sums = 'sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cached_tokens) AS cached_tokens, sum(usd) AS usd, sum(errors) AS errors, sum(latency_ms) AS latency_ms';
+    const sql = q.groupBy === 'day'
+      ? `SELECT day, tenant, model, ${sums} FROM ${this.t}.usage_daily WHERE ${where} GROUP BY day, tenant, model ORDER BY day, tenant, model`
+      : `SELECT tenant, model, ${sums} FROM ${this.t}.usage_daily WHERE ${where} GROUP BY tenant, model ORDER BY tenant, model`;
+    return (await this.query<AggregateRow>(sql, params)).map(aggregateOf);
+  }
+
+  async usageTotals(tenant: string, sinceMs: number): Promise<UsageTotals> {
+    const { since } = usageRange({ since: sinceMs, groupBy: 'none' });
+    const rows = await this.query<{ requests: string | null; input_tokens: string | null; output_tokens: string | null; cached_tokens: string | null; usd: number | null }>(
+      `SELECT sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cached_tokens) AS cached_tokens, sum(usd) AS usd
+       FROM ${this.t}.usage_daily WHERE tenant = $1 AND day >= $2`,
+      [tenant, since],
+    );
+    return totalsOf(rows[0]);
+  }
+
+  async pruneUsage(beforeMs: number): Promise<number> {
+    checkInt(beforeMs, 'beforeMs', 0);
+    const rows = await this.query<{ n: string }>(`WITH d AS (DELETE FROM ${this.t}.usage_records WHERE ts < $1 RETURNING 1) SELECT count(*) AS n FROM d`, [beforeMs]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    const rows = prepareAudit(entries);
+    if (rows.length === 0) return;
+    const col = <K extends keyof AuditRow>(k: K) => rows.map((r) => r[k]);
+    // unnest keeps the array order, and bigserial numbers the rows in it.
+    await this.query(
+      `INSERT INTO ${this.t}.audit (ts, actor, role, action, kind, name, before, after, note)
+       SELECT ts, actor, role, action, kind, name, before, after, note
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::json[], $8::json[], $9::text[]) WITH ORDINALITY AS u(ts, actor, role, action, kind, name, before, after, note, n)
+       ORDER BY n`,
+      [col('ts'), col('actor'), col('role'), col('action'), col('kind'), col('name'), col('before'), col('after'), col('note')],
+    );
+  }
+
+  async queryAudit(q: AuditQuery): Promise<StoredAuditEntry[]> {
+    const limit = auditLimit(q);
+    let n = 0;
+    const { where, params } = auditFilter(q, () => `$${++n}`, (p) => `strpos(actor, ${p}) > 0`);
+    const rows = await this.query<{ id: string; ts: string } & Omit<AuditRow, 'ts'>>(
+      `SELECT id, ts, actor, role, action, kind, name, before::text AS before, after::text AS after, note FROM ${this.t}.audit ${where} ORDER BY id DESC LIMIT $${n + 1}`,
+      [...params, limit],
+    );
+    return rows.reverse().map(auditEntryOf);
   }
 
   async close(): Promise<void> {

@@ -22,7 +22,7 @@ describe('SqliteStore', () => {
     await store.commit([{ op: 'create', kind: 'K', name: 'a', body: {} }]);
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
     raw.close();
     await store.close();
   });

@@ -11,8 +11,27 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import type { AuditEntry, AuditQuery, StoredAuditEntry, UsageAggregate, UsageQuery, UsageRecord, UsageTotals } from '../api/index.js';
 import { SwitchyardError } from '../core/index.js';
-import { checkInt, conflict, gone, parseBody, prepareOps, type PreparedOp } from './ops.js';
+import {
+  aggregateOf,
+  auditEntryOf,
+  auditFilter,
+  auditLimit,
+  checkInt,
+  conflict,
+  gone,
+  parseBody,
+  prepareAudit,
+  prepareOps,
+  prepareUsage,
+  totalsOf,
+  usageRange,
+  type AggregateRow,
+  type AuditRow,
+  type PreparedOp,
+  type UsageRow,
+} from './ops.js';
 import type { ResourceStore, StoredObject, WatchEvent, WatchEventType, WriteOp } from './types.js';
 
 /** Migration i takes the schema from user_version i to i + 1. Append only; never edit one. */
@@ -23,6 +42,17 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
    CREATE TABLE store_state (id INTEGER PRIMARY KEY CHECK (id = 1), rv INTEGER NOT NULL, compacted_rv INTEGER NOT NULL);
    INSERT INTO store_state (id, rv, compacted_rv) VALUES (1, 0, 0);`,
+  `CREATE TABLE usage_records (ts INTEGER NOT NULL, request_id TEXT NOT NULL, tenant TEXT NOT NULL, key TEXT NOT NULL, model TEXT NOT NULL,
+     cluster TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL,
+     latency_ms REAL NOT NULL, status TEXT NOT NULL, usd REAL NOT NULL, error INTEGER NOT NULL,
+     PRIMARY KEY (request_id, ts)) WITHOUT ROWID;
+   CREATE INDEX usage_records_ts ON usage_records (ts);
+   CREATE TABLE usage_daily (tenant TEXT NOT NULL, day INTEGER NOT NULL, model TEXT NOT NULL, requests INTEGER NOT NULL,
+     input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL, usd REAL NOT NULL,
+     errors INTEGER NOT NULL, latency_ms REAL NOT NULL, PRIMARY KEY (tenant, day, model)) WITHOUT ROWID;
+   CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, actor TEXT NOT NULL, role TEXT, action TEXT NOT NULL,
+     kind TEXT NOT NULL, name TEXT NOT NULL, before TEXT, after TEXT, note TEXT);
+   CREATE INDEX audit_ts ON audit (ts);`,
 ];
 
 export interface SqliteStoreOptions {
@@ -33,6 +63,8 @@ export interface SqliteStoreOptions {
 interface ObjectRow { name: string; rv: number; body: string }
 interface EventRow { rv: number; type: WatchEventType; kind: string; name: string; body: string }
 interface StateRow { rv: number; compacted_rv: number }
+type TotalsRow = { requests: number | null; input_tokens: number | null; output_tokens: number | null; cached_tokens: number | null; usd: number | null };
+type AuditDbRow = { id: number; ts: number } & Omit<AuditRow, 'ts'>;
 /** A write op with its body already serialized (outside the transaction). */
 
 /** Open stores by database file, so a commit in one instance notifies the others in this process. */
@@ -53,6 +85,25 @@ function statements(db: Database.Database) {
     setCompacted: db.prepare<[number]>('UPDATE store_state SET compacted_rv = ? WHERE id = 1'),
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    usageInsert: db.prepare<UsageRow>(
+      `INSERT OR IGNORE INTO usage_records (ts, request_id, tenant, key, model, cluster, input_tokens, output_tokens, cached_tokens, latency_ms, status, usd, error)
+       VALUES (@ts, @requestId, @tenant, @key, @model, @cluster, @inputTokens, @outputTokens, @cachedTokens, @latencyMs, @status, @usd, @error)`,
+    ),
+    dailyUpsert: db.prepare<UsageRow>(
+      `INSERT INTO usage_daily (tenant, day, model, requests, input_tokens, output_tokens, cached_tokens, usd, errors, latency_ms)
+       VALUES (@tenant, @day, @model, 1, @inputTokens, @outputTokens, @cachedTokens, @usd, @error, @latencyMs)
+       ON CONFLICT (tenant, day, model) DO UPDATE SET requests = requests + 1, input_tokens = input_tokens + excluded.input_tokens,
+         output_tokens = output_tokens + excluded.output_tokens, cached_tokens = cached_tokens + excluded.cached_tokens, usd = usd + excluded.usd,
+         errors = errors + excluded.errors, latency_ms = latency_ms + excluded.latency_ms`,
+    ),
+    usageTotals: db.prepare<[string, number], TotalsRow>(
+      `SELECT sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cached_tokens) AS cached_tokens, sum(usd) AS usd
+       FROM usage_daily WHERE tenant = ? AND day >= ?`,
+    ),
+    pruneUsage: db.prepare<[number]>('DELETE FROM usage_records WHERE ts < ?'),
+    auditInsert: db.prepare<AuditRow>(
+      'INSERT INTO audit (ts, actor, role, action, kind, name, before, after, note) VALUES (@ts, @actor, @role, @action, @kind, @name, @before, @after, @note)',
+    ),
   };
 }
 
@@ -154,6 +205,55 @@ export class SqliteStore implements ResourceStore {
 
   async setMeta(key: string, value: string): Promise<void> {
     this.run(() => this.s.setMeta.run(key, value));
+  }
+
+  async appendUsage(records: readonly UsageRecord[]): Promise<void> {
+    const rows = prepareUsage(records);
+    if (rows.length === 0) return;
+    this.run(() => this.db.transaction(() => {
+      for (const row of rows) if (this.s.usageInsert.run(row).changes === 1) this.s.dailyUpsert.run(row);
+    }).immediate());
+  }
+
+  async queryUsage(q: UsageQuery): Promise<UsageAggregate[]> {
+    const { since, until } = usageRange(q);
+    const where = ['day >= ?', 'day < ?'];
+    const params: (string | number)[] = [since, until];
+    if (q.tenant !== undefined) {
+      where.push('tenant = ?');
+      params.push(q.tenant);
+    }
+    const sums = 'sum(requests) AS requests, sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens, sum(cached_tokens) AS cached_tokens, sum(usd) AS usd, sum(errors) AS errors, sum(latency_ms) AS latency_ms';
+    const sql = q.groupBy === 'day'
+      ? `SELECT day, tenant, model, ${sums} FROM usage_daily WHERE ${where.join(' AND ')} GROUP BY day, tenant, model ORDER BY day, tenant, model`
+      : `SELECT tenant, model, ${sums} FROM usage_daily WHERE ${where.join(' AND ')} GROUP BY tenant, model ORDER BY tenant, model`;
+    return this.run(() => this.db.prepare<(string | number)[], AggregateRow>(sql).all(...params)).map(aggregateOf);
+  }
+
+  async usageTotals(tenant: string, sinceMs: number): Promise<UsageTotals> {
+    const { since } = usageRange({ since: sinceMs, groupBy: 'none' });
+    return totalsOf(this.run(() => this.s.usageTotals.get(tenant, since)));
+  }
+
+  async pruneUsage(beforeMs: number): Promise<number> {
+    checkInt(beforeMs, 'beforeMs', 0);
+    return this.run(() => this.s.pruneUsage.run(beforeMs).changes);
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    const rows = prepareAudit(entries);
+    if (rows.length === 0) return;
+    this.run(() => this.db.transaction(() => {
+      for (const row of rows) this.s.auditInsert.run(row);
+    }).immediate());
+  }
+
+  async queryAudit(q: AuditQuery): Promise<StoredAuditEntry[]> {
+    const limit = auditLimit(q);
+    const { where, params } = auditFilter(q, () => '?', (p) => `instr(actor, ${p}) > 0`);
+    const sql = `SELECT id, ts, actor, role, action, kind, name, before, after, note FROM audit ${where} ORDER BY id DESC LIMIT ?`;
+    const rows = this.run(() => this.db.prepare<(string | number)[], AuditDbRow>(sql).all(...params, limit));
+    return rows.reverse().map(auditEntryOf);
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,11 @@
  * etcd's revision or Kubernetes' resourceVersion), and keeps an ordered event log so that
  * watchers can resume from any revision they saw. Validation, defaults, generations and
  * history live above it, in src/control.
+ *
+ * Besides resources it keeps two append-only logs that are not resources (not versioned, not
+ * watched): usage records with their daily aggregates (usage metering), and the audit log.
  */
+import type { AuditEntry, AuditQuery, StoredAuditEntry, UsageAggregate, UsageQuery, UsageRecord, UsageTotals } from '../api/index.js';
 
 /** A JSON object as stored. */
 export type JsonObject = { [key: string]: unknown };
@@ -74,5 +78,25 @@ export interface ResourceStore {
   /** Small out-of-band values (token hashes, bootstrap state). Not versioned, not watched. */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+  /**
+   * Store usage records, in one transaction, and add them to the daily aggregates
+   * (tenant × model × UTC day). Idempotent per (requestId, ts) while the raw record is kept:
+   * a record already stored is skipped, so a retried batch is not counted twice. `usd`
+   * absent counts as 0.
+   */
+  appendUsage(records: readonly UsageRecord[]): Promise<void>;
+  /**
+   * Aggregates from the daily table, sorted by day (groupBy 'day'), tenant and model. `since` is
+   * rounded down to its UTC day; a day is included when it starts before `until`.
+   */
+  queryUsage(q: UsageQuery): Promise<UsageAggregate[]>;
+  /** A tenant's totals over the days from `sinceMs` (rounded down to its UTC day), e.g. this month. */
+  usageTotals(tenant: string, sinceMs: number): Promise<UsageTotals>;
+  /** Delete raw usage records older than `beforeMs` (the daily aggregates stay). Returns how many. */
+  pruneUsage(beforeMs: number): Promise<number>;
+  /** Append audit entries (in order, one transaction). */
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /** The newest `limit` matching entries, oldest first. */
+  queryAudit(q: AuditQuery): Promise<StoredAuditEntry[]>;
   close(): Promise<void>;
 }

@@ -129,6 +129,14 @@ describe('switchyard up (end to end)', () => {
     const debug = (await (await fetch(`${up.url}/debug/routing`)).json()) as { kvIndex: { entries: number; subscribers: Record<string, unknown> } };
     expect(debug.kvIndex.entries).toBeGreaterThan(0);
     expect(Object.keys(debug.kvIndex.subscribers).length).toBeGreaterThanOrEqual(3);
+
+    // Every request above was metered for the demo tenant: in the store and on /metrics.
+    const usage = await waitFor(async () => {
+      const items = (await (await fetch(`${up.url}/api/v1/usage?tenant=demo&groupBy=none`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { items: { model: string; requests: number }[] };
+      return items.items.find((i) => i.model === 'chat-small' && i.requests >= 4);
+    }, { timeoutMs: 10_000, intervalMs: 100, what: 'the demo tenant usage' });
+    expect(usage.requests).toBeGreaterThanOrEqual(4);
+    expect(await (await fetch(`${up.url}/metrics`)).text()).toMatch(/switchyard_tenant_requests_total\{[^}]*tenant="demo"/);
   }, 90_000);
 
   it('4. bad manifests fail with the path named, and nothing of a multi-document file is applied', () => {

@@ -1,4 +1,5 @@
 /** `switchyard gateway`: the OpenAI-compatible gateway in front of many engines. */
+import { RemoteUsageSink, SwitchyardClient } from '../../api/index.js';
 import { ApiKeyAuth, ControlPlaneTable, Gateway, loadGatewayConfig } from '../../gateway/index.js';
 import { createRedisRateLimiter, MemoryRateLimiter } from '../../limits/index.js';
 import { SwitchyardError } from '../../core/index.js';
@@ -47,7 +48,10 @@ export const gatewayCommand = defineCommand({
     // Following a control plane: API keys (and their revocations) arrive with its watch stream.
     const auth = table && !flags.noAuth ? new ApiKeyAuth({ index: table.keys }) : undefined;
     const limiter = flags.redisUrl ? await createRedisRateLimiter({ redis: flags.redisUrl, failMode: flags.redisFailMode, logger }) : new MemoryRateLimiter();
-    const gateway = await Gateway.start({ config, ...(flags.config ? { configFile: flags.config } : {}), ...(table ? { table } : {}), logger, ...(auth ? { auth } : {}), limiter });
+    // Usage records go to the control plane in batches (POST /api/v1/usage).
+    const usageClient = flags.controlPlane && flags.token ? new SwitchyardClient({ server: flags.controlPlane, token: flags.token, timeoutMs: 10_000 }) : undefined;
+    const usage = usageClient ? new RemoteUsageSink({ client: usageClient }) : undefined;
+    const gateway = await Gateway.start({ config, ...(flags.config ? { configFile: flags.config } : {}), ...(table ? { table } : {}), logger, ...(auth ? { auth } : {}), limiter, ...(usage ? { usage } : {}) });
     const onHup = (): void => gateway.reload();
     process.on('SIGHUP', onHup);
     io.stdout(`switchyard gateway listening on ${gateway.url} (models: ${gateway.table.models().join(', ') || 'none'})\n`);
@@ -59,6 +63,8 @@ export const gatewayCommand = defineCommand({
     logger.info({ timeoutMs: config.drainTimeout }, 'draining');
     await table?.stop();
     await gateway.drain();
+    await usage?.close();
+    await usageClient?.close();
     await limiter.close();
     logger.info('stopped');
     return 0;

@@ -2,6 +2,7 @@
 import type { AnyCommand } from '../framework.js';
 import { agentCommand } from './agent.js';
 import { applyCommand } from './apply.js';
+import { auditCommand } from './audit.js';
 import { deleteCommand } from './delete.js';
 import { describeCommand } from './describe.js';
 import { gatewayCommand } from './gateway.js';
@@ -13,6 +14,7 @@ import { rollbackCommand } from './rollback.js';
 import { simulateCommand } from './simulate.js';
 import { tokensCommands } from './tokens.js';
 import { upCommand } from './up.js';
+import { usageCommand } from './usage.js';
 import { versionCommand } from './version.js';
 import { workerSimCommand } from './worker-sim.js';
 
@@ -27,6 +29,8 @@ export const commands: AnyCommand[] = [
   logsCommand,
   ...keysCommands,
   ...tokensCommands,
+  usageCommand,
+  auditCommand,
   agentCommand,
   simulateCommand,
   gatewayCommand,

@@ -144,5 +144,11 @@ describeWithRedis('API keys and limits across two gateway processes sharing Redi
     expect(agg).toMatchObject({ tenant: 'rpm-t', model: MODEL, day: new Date().toISOString().slice(0, 10) });
     expect(agg.errors).toBeGreaterThanOrEqual(58); // the 429s
     expect(agg.outputTokens).toBeGreaterThanOrEqual(2 * 38);
+    // The keys' last use is recorded (what `switchyard keys list` shows).
+    const keys = await waitFor(async () => {
+      const items = (await api('/api/v1/tenants/rpm-t/keys')).body.items as { status?: { lastUsedAt?: string } }[];
+      return items.length === 2 && items.every((k) => k.status?.lastUsedAt !== undefined) ? items : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 100, what: 'lastUsedAt on both keys' });
+    for (const k of keys) expect(Date.parse(k.status!.lastUsedAt!)).toBeGreaterThan(Date.now() - 120_000);
   });
 });

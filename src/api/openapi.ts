@@ -7,6 +7,7 @@ import { CreateApiKeyRequestSchema, RotateApiKeyRequestSchema } from './apikey.j
 import { HeartbeatSchema } from './cluster.js';
 import { KIND_NAMES, KINDS, manifestSchema, resourceSchema, type Kind } from './kinds.js';
 import { ADMIN_ROLES, CreateTokenRequestSchema } from './token.js';
+import { PriceTableSchema, UsagePostSchema } from './usage.js';
 
 type Json = Record<string, unknown>;
 
@@ -77,6 +78,16 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
     Heartbeat: jsonSchema(HeartbeatSchema, 'input'),
     CreateApiKeyRequest: jsonSchema(CreateApiKeyRequestSchema, 'input'),
     RotateApiKeyRequest: jsonSchema(RotateApiKeyRequestSchema, 'input'),
+    UsagePost: jsonSchema(UsagePostSchema, 'input'),
+    PriceTable: jsonSchema(PriceTableSchema, 'input'),
+    UsageAggregate: {
+      type: 'object',
+      properties: { day: { type: 'string', description: "UTC day 'YYYY-MM-DD' (groupBy=day)" }, tenant: { type: 'string' }, model: { type: 'string' }, requests: { type: 'integer' }, inputTokens: { type: 'integer' }, outputTokens: { type: 'integer' }, cachedTokens: { type: 'integer' }, usd: { type: 'number' }, errors: { type: 'integer' }, avgLatencyMs: { type: 'number' } },
+    },
+    AuditEntry: {
+      type: 'object',
+      properties: { ts: { type: 'integer' }, actor: { type: 'string' }, role: { type: ['string', 'null'] }, action: { type: 'string', examples: ['apikey.revoke'] }, kind: { type: ['string', 'null'] }, name: { type: ['string', 'null'] }, before: {}, after: {} },
+    },
     MintedApiKey: { type: 'object', required: ['key', 'apiKey'], description: 'The secret is in `key`, shown only in this response; the resource holds its SHA-256.', properties: { key: { type: 'string', pattern: '^sk-sy-[A-Za-z0-9_-]{43}$' }, apiKey: ref('ApiKey') } },
     CreateTokenRequest: jsonSchema(CreateTokenRequestSchema, 'input'),
     TokenInfo: { type: 'object', properties: { name: { type: 'string' }, role: { enum: [...ADMIN_ROLES] }, tenant: { type: 'string' }, prefix: { type: 'string' }, createdAt: { type: 'string' }, createdBy: { type: 'string' } } },
@@ -169,6 +180,39 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
     '/api/v1/tokens/{name}': {
       parameters: [nameParam],
       delete: { tags: ['Tokens'], summary: 'Delete a named token (it stops working at once)', operationId: 'deleteToken', responses: { 200: { description: 'The deleted record', content: json(ref('TokenInfo')) }, 404: errorResponse('Not found') } },
+    },
+    '/api/v1/usage': {
+      get: {
+        tags: ['Usage'],
+        summary: 'Usage per tenant × model (× UTC day): requests, tokens, cost, errors',
+        description: 'Admin, operator and viewer tokens see every tenant; a tenant-admin token only its own (?tenant= required).',
+        operationId: 'usage',
+        parameters: [
+          { name: 'tenant', in: 'query', schema: { type: 'string' } },
+          { name: 'since', in: 'query', schema: { type: 'string' }, description: "A duration back from now ('7d') or an ISO time" },
+          { name: 'until', in: 'query', schema: { type: 'string' } },
+          { name: 'groupBy', in: 'query', schema: { enum: ['day', 'none'] } },
+        ],
+        responses: { 200: { description: 'Aggregates', content: json({ type: 'object', properties: { items: { type: 'array', items: ref('UsageAggregate') } } }) }, 403: errorResponse('Another tenant') },
+      },
+      post: { tags: ['Usage'], summary: "Gateways report finished requests' usage (batched; idempotent per requestId + ts)", operationId: 'postUsage', requestBody: { required: true, content: json(ref('UsagePost')) }, responses: { 200: { description: 'Accepted' }, 400: errorResponse('Invalid records') } },
+    },
+    '/api/v1/pricing': {
+      get: { tags: ['Usage'], summary: 'The price table (USD per million tokens per model)', operationId: 'getPricing', responses: { 200: { description: 'The table', content: json(ref('PriceTable')) } } },
+      put: { tags: ['Usage'], summary: 'Replace the price table (admin)', operationId: 'setPricing', requestBody: { required: true, content: json(ref('PriceTable')) }, responses: { 200: { description: 'The new table', content: json(ref('PriceTable')) }, 400: errorResponse('Invalid table') } },
+    },
+    '/api/v1/audit': {
+      get: {
+        tags: ['Audit'],
+        summary: 'Admin actions: who, what, when, before and after (admin)',
+        operationId: 'audit',
+        parameters: [
+          { name: 'since', in: 'query', schema: { type: 'string' } },
+          { name: 'actor', in: 'query', schema: { type: 'string' } },
+          { name: 'kind', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: { 200: { description: 'Entries, newest first', content: json({ type: 'object', properties: { items: { type: 'array', items: ref('AuditEntry') } } }) } },
+      },
     },
     '/api/v1/deployments/{name}/logs': {
       parameters: [nameParam],

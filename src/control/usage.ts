@@ -46,6 +46,8 @@ export interface UsageMeterOptions {
   retryMaxMs?: number;
   /** Least time between two status.usage updates of one tenant. Default 1000. */
   statusIntervalMs?: number;
+  /** ApiKey.status.lastUsedAt is written at most this often per key. Default 60 s. */
+  keyStatusIntervalMs?: number;
 }
 
 /** Prometheus counters per tenant, and the meter's own. */
@@ -69,6 +71,10 @@ export class UsageMeter implements UsageSink {
   /** Tenants whose status.usage is behind the store. */
   private readonly dirty = new Set<string>();
   private readonly lastStatusAt = new Map<string, number>();
+  /** Keys used since their lastUsedAt was last written: key → latest record ts. */
+  private readonly keysUsed = new Map<string, number>();
+  private readonly keyWrittenAt = new Map<string, number>();
+  private readonly keyStatusIntervalMs: number;
   private statusTimer: TimerHandle | undefined;
   private statusRun: Promise<void> | undefined;
   private statusAgain = false;
@@ -82,6 +88,7 @@ export class UsageMeter implements UsageSink {
     this.metrics = meterMetrics(o.metrics ?? createMetricsRegistry());
     this.prices = o.prices ?? (() => EMPTY_PRICE_TABLE);
     this.statusIntervalMs = o.statusIntervalMs ?? 1000;
+    this.keyStatusIntervalMs = o.keyStatusIntervalMs ?? 60_000;
     this.buffer = new BatchBuffer<UsageRecord>({
       write: (batch) => o.store.appendUsage(batch),
       clock: this.clock,
@@ -96,7 +103,10 @@ export class UsageMeter implements UsageSink {
         this.logger.warn({ err, records: size, retryInMs, buffered: this.buffer.size }, 'usage: storing a batch failed');
       },
       onWritten: (batch) => {
-        for (const r of batch) if (r.tenant !== '') this.dirty.add(r.tenant);
+        for (const r of batch) {
+          if (r.tenant !== '') this.dirty.add(r.tenant);
+          if (r.key !== '' && r.ts > (this.keysUsed.get(r.key) ?? -Infinity)) this.keysUsed.set(r.key, r.ts);
+        }
         if (this.o.service) void this.updateStatuses();
       },
     });
@@ -185,6 +195,19 @@ export class UsageMeter implements UsageSink {
         this.logger.warn({ err: e, tenant }, 'usage: updating the tenant status failed');
       }
     }
+    for (const [key, ts] of [...this.keysUsed]) {
+      const now = this.clock.now();
+      if (!this.final && now - (this.keyWrittenAt.get(key) ?? -Infinity) < this.keyStatusIntervalMs) continue;
+      this.keysUsed.delete(key);
+      this.keyWrittenAt.set(key, now);
+      const at = new Date(ts).toISOString();
+      try {
+        // A gateway accepted this key: its last use, for `switchyard keys list` (never moves back).
+        await this.o.service!.updateStatus('ApiKey', key, (cur) => (cur.status?.lastUsedAt !== undefined && cur.status.lastUsedAt >= at ? undefined : { ...cur.status, lastUsedAt: at }));
+      } catch (e) {
+        this.logger.warn({ err: e, key }, 'usage: updating the key status failed');
+      }
+    }
     this.scheduleStatus();
   }
 
@@ -197,10 +220,11 @@ export class UsageMeter implements UsageSink {
 
   /** A timer for the earliest dirty tenant not yet due. */
   private scheduleStatus(): void {
-    if (this.closed || this.dirty.size === 0) return;
+    if (this.closed || (this.dirty.size === 0 && this.keysUsed.size === 0)) return;
     const now = this.clock.now();
     let wait = Infinity;
     for (const t of this.dirty) wait = Math.min(wait, (this.lastStatusAt.get(t) ?? -Infinity) + this.statusIntervalMs - now);
+    for (const k of this.keysUsed.keys()) wait = Math.min(wait, (this.keyWrittenAt.get(k) ?? -Infinity) + this.keyStatusIntervalMs - now);
     this.clock.clearTimeout(this.statusTimer);
     this.statusTimer = this.clock.setTimeout(() => {
       this.statusTimer = undefined;

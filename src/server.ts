@@ -11,7 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ControlPlane, DEMO_CLUSTERS, DEMO_FUNCTION, demoManifests, handleAdminRequest } from './control/index.js';
+import { ControlPlane, DEMO_CLUSTERS, DEMO_FUNCTION, demoManifests, handleAdminRequest, manifestOf } from './control/index.js';
 import { RealClock } from './core/index.js';
 import { ApiKeyAuth, ControlPlaneTable, Gateway, loadGatewayConfig } from './gateway/index.js';
 import { createRedisRateLimiter, MemoryRateLimiter, type FailMode, type RateLimiter } from './limits/index.js';
@@ -99,14 +99,18 @@ export class SwitchyardServer {
   private async startDemo(): Promise<void> {
     const cp = this.controlPlane;
     const wanted = demoManifests(this.o.demoSpeedup ?? 1);
-    const missing = [];
+    const missing: typeof wanted = [];
     for (const m of wanted) if (!(await cp.service.find(m.kind, m.metadata.name))) missing.push(m);
-    if (missing.length > 0) await cp.service.apply(missing, { actor: { name: 'switchyard-demo' }, note: 'switchyard up --demo' });
+    const actor = { name: 'switchyard-demo' };
+    const who = { actor: actor.name, role: 'admin' };
+    if (missing.length > 0) await cp.audit.resourceApply(cp.service, who, missing.map((m) => ({ kind: m.kind, name: m.metadata.name })), () => cp.service.apply(missing, { actor, note: 'switchyard up --demo' }));
     if (!(await cp.service.find('Tenant', DEMO_TENANT))) {
       // A tenant with everyday limits and one key, shown once by `up` (only its hash is stored).
-      const actor = { name: 'switchyard-demo' };
-      await cp.service.apply([{ kind: 'Tenant', metadata: { name: DEMO_TENANT }, spec: { displayName: 'Demo tenant (switchyard up --demo)', limits: { rpm: 600, tpm: 2_000_000, maxConcurrent: 64 }, priority: 1 } }], { actor, note: 'switchyard up --demo: demo tenant' });
-      this.demoKey = (await cp.apiKeys.create(DEMO_TENANT, { description: 'created by switchyard up --demo' }, actor)).key;
+      const tenant = { kind: 'Tenant' as const, metadata: { name: DEMO_TENANT }, spec: { displayName: 'Demo tenant (switchyard up --demo)', limits: { rpm: 600, tpm: 2_000_000, maxConcurrent: 64 }, priority: 1 } };
+      await cp.audit.resourceApply(cp.service, who, [{ kind: 'Tenant', name: DEMO_TENANT }], () => cp.service.apply([tenant], { actor, note: 'switchyard up --demo: demo tenant' }));
+      const minted = await cp.apiKeys.create(DEMO_TENANT, { description: 'created by switchyard up --demo' }, actor);
+      await cp.audit.record(who, { action: 'apikey.create', kind: 'ApiKey', name: minted.apiKey.metadata.name, before: null, after: manifestOf(minted.apiKey) });
+      this.demoKey = minted.key;
     }
     for (const c of DEMO_CLUSTERS) await this.startAgent(c.name, c.gpus);
   }

@@ -137,6 +137,10 @@ describe('switchyard up (end to end)', () => {
     }, { timeoutMs: 10_000, intervalMs: 100, what: 'the demo tenant usage' });
     expect(usage.requests).toBeGreaterThanOrEqual(4);
     expect(await (await fetch(`${up.url}/metrics`)).text()).toMatch(/switchyard_tenant_requests_total\{[^}]*tenant="demo"/);
+    // The demo's own admin actions are in the audit log, without the key.
+    const audit = await (await fetch(`${up.url}/api/v1/audit`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    expect(JSON.parse(audit).items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['tenant.create', 'apikey.create', 'function.create']));
+    expect(audit).not.toContain(demoKey);
   }, 90_000);
 
   it('4. bad manifests fail with the path named, and nothing of a multi-document file is applied', () => {

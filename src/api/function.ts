@@ -48,6 +48,8 @@ export const FunctionSpecSchema = z
     routing: z
       .strictObject({
         profile: z.string().min(1).default('default'),
+        /** Two-layer routing: pick the cluster with this profile (e.g. cluster_score), then the replica with `profile`. */
+        clusterProfile: z.string().min(1).optional(),
         sessionAffinity: z.boolean().default(true),
       })
       .prefault({}),

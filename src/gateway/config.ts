@@ -50,6 +50,8 @@ const ModelSchema = z.strictObject({
    * tokenizer and chat template. 'none': no token ids (approximate and load signals only).
    */
   tokenizer: z.enum(['none', 'sim']).default('none'),
+  /** Two-layer routing: pick the cluster (endpoint label `cluster`) with this profile first, e.g. cluster_score. */
+  clusterProfile: z.string().min(1).optional(),
   endpoints: z.array(EndpointSchema).min(1),
 });
 

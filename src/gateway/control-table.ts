@@ -14,7 +14,7 @@ import { StaticRoutingTable, type GatewayEndpoint, type ModelRoute, type Routing
 export function routesFromResources(fns: Iterable<FunctionResource>, deps: Iterable<DeploymentResource>, clusters: Iterable<ClusterResource>): ModelRoute[] {
   const fnBy = new Map([...fns].map((f) => [f.metadata.name, f]));
   const clBy = new Map([...clusters].map((c) => [c.metadata.name, c]));
-  const byModel = new Map<string, { profile: string; tokenizer?: 'sim'; endpoints: GatewayEndpoint[] }>();
+  const byModel = new Map<string, { profile: string; tokenizer?: 'sim'; clusterProfile?: string; endpoints: GatewayEndpoint[] }>();
   for (const d of deps) {
     const fn = fnBy.get(d.spec.function);
     const cl = clBy.get(d.spec.cluster);
@@ -22,7 +22,11 @@ export function routesFromResources(fns: Iterable<FunctionResource>, deps: Itera
     const model = fn.spec.servedName ?? fn.metadata.name;
     let route = byModel.get(model);
     // The simulator's prompts can be tokenized here exactly as the engine does (exact KV routing).
-    if (!route) byModel.set(model, (route = { profile: fn.spec.routing.profile, ...(fn.spec.runtime === 'sim' && fn.spec.command === undefined ? { tokenizer: 'sim' as const } : {}), endpoints: [] }));
+    if (!route) {
+      const r = fn.spec.routing;
+      route = { profile: r.profile, ...(fn.spec.runtime === 'sim' && fn.spec.command === undefined ? { tokenizer: 'sim' as const } : {}), ...(r.clusterProfile !== undefined ? { clusterProfile: r.clusterProfile } : {}), endpoints: [] };
+      byModel.set(model, route);
+    }
     const gpu = fn.spec.resources.gpu.type;
     const labels: Record<string, string> = { ...(gpu !== 'any' ? { gpu } : {}), ...clusterLabels(cl), deployment: d.metadata.name, function: fn.metadata.name, runtime: fn.spec.runtime };
     for (const r of d.status?.replicas ?? []) {
@@ -30,7 +34,7 @@ export function routesFromResources(fns: Iterable<FunctionResource>, deps: Itera
       route.endpoints.push({ id: r.id, url: r.endpoint.replace(/\/+$/, ''), model, labels, weight: 1, ...(r.kvEvents ? { kvEvents: r.kvEvents } : {}) });
     }
   }
-  return [...byModel].filter(([, r]) => r.endpoints.length > 0).map(([model, r]) => ({ model, profile: r.profile, ...(r.tokenizer ? { tokenizer: r.tokenizer } : {}), endpoints: r.endpoints.sort((a, b) => a.id.localeCompare(b.id)) }));
+  return [...byModel].filter(([, r]) => r.endpoints.length > 0).map(([model, r]) => ({ model, ...r, endpoints: r.endpoints.sort((a, b) => a.id.localeCompare(b.id)) }));
 }
 
 export interface ControlPlaneTableOptions {

@@ -20,6 +20,7 @@ import { accountUsage, header, readAll, relayStream } from './respond.js';
 import type { ModelRoute } from './table.js';
 import type { UsageSink } from '../api/index.js';
 import type { FairTicket } from './fair-queue.js';
+import { routeTwoLayer } from './two-layer.js';
 import { ANONYMOUS, checkBudget, type Caller } from './tenancy.js';
 import { classifyError, isAbort, RequestSignal, type FailureKind, type RequestAbortSignal } from './upstream.js';
 
@@ -90,6 +91,18 @@ export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: Incomin
     if (lease !== null) settle(rt, rt.limiter!, inbound, lease);
     if (ticket !== null) rt.fair.release(ticket, usedTokens(inbound));
   }
+}
+
+const HEADER_ASCII: Readonly<Record<string, string>> = { '→': '->', '≤': '<=', '≥': '>=', 'τ': 'tau', '·': '*', '×': 'x', '…': '...' };
+
+/**
+ * A routing reason as a header value: HTTP header values must be visible ASCII (Node throws on
+ * anything else, which would turn a good response into a 500), so a few symbols plugins use in
+ * their reasons are spelled out and anything else non-ASCII becomes '?'. Capped at 512 characters.
+ */
+export function headerSafe(text: string): string {
+  const out = /^[\x20-\x7e]*$/.test(text) ? text : text.replace(/[^\x20-\x7e]/g, (c) => HEADER_ASCII[c] ?? '?');
+  return out.length > 512 ? `${out.slice(0, 509)}...` : out;
 }
 
 /** One usage record per request that got past intake (the sink batches; never blocks). */
@@ -227,7 +240,8 @@ async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, 
     }
     const route = rt.table.route(inb.model);
     if (!route) throw new SwitchyardError('model_not_found', `The model '${inb.model}' was removed from the routing table.`, { param: 'model' });
-    const decision = rt.router.route(route.profile, { now: performance.now(), random: rt.random, request: inb.route, kvIndex: rt.kv.index }, views(rt, route, inb.caller), PANIC);
+    const ctx = { now: performance.now(), random: rt.random, request: inb.route, kvIndex: rt.kv.index };
+    const decision = route.clusterProfile === undefined ? rt.router.route(route.profile, ctx, views(rt, route, inb.caller), PANIC) : routeTwoLayer(rt.router, route.clusterProfile, route.profile, ctx, views(rt, route, inb.caller));
     rt.metrics.decisions.inc({ model: inb.model, profile: decision.profile, outcome: decision.endpoint ? 'picked' : 'none' });
     for (const t of decision.timings) rt.metrics.pluginDuration.observe({ plugin: t.plugin }, t.us / 1e6);
     rt.decisions.add({ atMs: Date.now(), requestId: inb.requestId, model: inb.model, attempt, profile: decision.profile, endpoint: decision.endpoint?.id ?? null, reason: decision.reason, candidates: decision.candidates, timings: decision.timings });
@@ -235,7 +249,7 @@ async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, 
     if (!ep) break;
     inb.route.excluded.add(ep.id);
     if (!rt.health.allowRequest(ep.id) && !decision.panic) continue;
-    const outcome = await attempt1(rt, inb, ep, `${decision.profile}; ${decision.reason}`, attempt, res, signal);
+    const outcome = await attempt1(rt, inb, ep, headerSafe(`${decision.profile}; ${decision.reason}`), attempt, res, signal);
     if (outcome === null) return null;
     if (outcome instanceof CommittedStream) {
       releaseBody(inb); // no attempt follows a commit

@@ -24,6 +24,8 @@ export interface ModelRoute {
   readonly endpoints: readonly GatewayEndpoint[];
   /** How to tokenize prompts for exact KV-aware routing ('sim': the simulator's); absent: none. */
   readonly tokenizer?: 'sim';
+  /** Two-layer routing: this profile picks the cluster, then `profile` the endpoint in it. */
+  readonly clusterProfile?: string;
 }
 
 export interface RoutingTable {
@@ -78,6 +80,7 @@ export function routesFromConfig(cfg: GatewayConfig): ModelRoute[] {
     model: m.name,
     profile: m.profile,
     ...(m.tokenizer === 'none' ? {} : { tokenizer: m.tokenizer }),
+    ...(m.clusterProfile !== undefined ? { clusterProfile: m.clusterProfile } : {}),
     endpoints: m.endpoints.map((e) => ({
       id: e.id ?? e.url.replace(/\/+$/, ''),
       url: e.url.replace(/\/+$/, ''),

@@ -52,7 +52,7 @@ export const cacheAwarePicker = definePlugin({
           note = `cache_aware (match ${top.score.toFixed(2)} > ${params.cacheThreshold})`;
           return top;
         }
-        note = `cache_aware (match ${top.score.toFixed(2)} ≤ ${params.cacheThreshold}: most free KV)`;
+        note = `cache_aware (match ${top.score.toFixed(2)} <= ${params.cacheThreshold}: most free KV)`;
         let minKv = Infinity;
         for (const c of candidates) minKv = Math.min(minKv, kv(c));
         return best(ctx.random, candidates.filter((c) => kv(c) <= minKv + 1e-9), (c) => -load(c));

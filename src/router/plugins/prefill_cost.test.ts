@@ -64,7 +64,7 @@ describe('prefill_cost', () => {
     const w = [0, 0.4, 0.8].map((x) => Math.exp(-x));
     const sum = w.reduce((a, b) => a + b, 0);
     counts.forEach((n, i) => expect(n / 6000).toBeCloseTo(w[i]! / sum, 1));
-    expect(p.explain?.(c, eps[0]!)).toMatch(/softmax τ=1/);
+    expect(p.explain?.(c, eps[0]!)).toMatch(/softmax tau=1/);
   });
 
   it('ties break at random; no candidates → undefined', () => {

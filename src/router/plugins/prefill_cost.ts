@@ -109,7 +109,7 @@ export const prefillCostPicker = definePlugin({
         cands = candidates;
         const picked = params.temperature > 0 ? softmax(ctx.random, candidates, costs, min, params.temperature) : argmin(ctx.random, candidates, costs);
         const i = candidates.indexOf(picked);
-        note = `prefill_cost ${costs[i]!.toFixed(1)} blocks (${held[i]}/${blocks} cached${params.temperature > 0 ? `, softmax τ=${params.temperature}` : ''})`;
+        note = `prefill_cost ${costs[i]!.toFixed(1)} blocks (${held[i]}/${blocks} cached${params.temperature > 0 ? `, softmax tau=${params.temperature}` : ''})`;
         return picked;
       },
       onPicked(_ctx, endpoint) {

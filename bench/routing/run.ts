@@ -19,6 +19,7 @@
  */
 import { existsSync } from 'node:fs';
 import { machineInfo, machineLine } from '../common/machine.js';
+import { eachFlag, list } from '../common/args.js';
 import { BENCHMARKS_DOC, writeSection } from '../common/doc-section.js';
 import { chatRows, loadMooncakeTrace, prepareTrace, simulateFleet, toRequests, type SimulationMetrics, type TraceRequest } from '../../src/fleet/index.js';
 
@@ -59,14 +60,7 @@ interface Args {
 
 function parseArgs(argv: readonly string[]): Args {
   const a: Args = { write: false, json: false, limit: undefined, rateScale: 1, workers: [4, 8, 16], traces: ['mooncake', 'dynamo', 'chat'], profiles: [...BUILTIN, CANDIDATE], kvCapacity: undefined };
-  const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (let i = 0; i < argv.length; i++) {
-    const f = argv[i]!;
-    const v = (): string => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${f} needs a value`);
-      return x;
-    };
+  eachFlag(argv, (f, v) => {
     if (f === '--write') a.write = true;
     else if (f === '--json') a.json = true;
     else if (f === '--limit') a.limit = Number(v());
@@ -76,7 +70,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (f === '--profiles') a.profiles = list(v());
     else if (f === '--kv-capacity') a.kvCapacity = Number(v());
     else throw new Error(`unknown flag ${f}; flags: --write --json --limit N --rate-scale X --workers 4,8,16 --traces mooncake,dynamo,chat --profiles a,b --kv-capacity TOKENS`);
-  }
+  });
   return a;
 }
 

@@ -28,7 +28,8 @@ export const LAYERS = {
   gateway: ['core', 'config', 'observability', 'openai', 'kvevents', 'router', 'control', 'api', 'limits', 'tokenizers'],
   agent: ['core', 'config', 'observability', 'api', 'kvevents', 'router', 'engines', 'tokenizers'],
   fleet: ['core', 'config', 'observability', 'kvevents', 'router', 'engines', 'tokenizers'],
-  cli: ['core', 'config', 'observability', 'openai', 'kvevents', 'api', 'router', 'engines', 'store', 'providers', 'control', 'gateway', 'agent', 'fleet', 'server', 'limits', 'tokenizers'],
+  replay: ['core', 'router', 'engines', 'fleet', 'gateway'],
+  cli: ['core', 'config', 'observability', 'openai', 'kvevents', 'api', 'router', 'engines', 'store', 'providers', 'control', 'gateway', 'agent', 'fleet', 'server', 'limits', 'tokenizers', 'replay'],
   server: ['core', 'config', 'observability', 'openai', 'kvevents', 'api', 'router', 'engines', 'store', 'providers', 'control', 'gateway', 'agent', 'limits', 'tokenizers'],
 };
 

@@ -67,6 +67,42 @@ describe('switchyard simulate', () => {
     expect((await run('--workers', '2', '--policy', 'round_robin')).code).toBe(2);
   });
 
+  it('--compare runs the simulator and a live replay (SIMULATED engines behind a real gateway) on the same trace', async () => {
+    const r = await run('--trace', TRACE, '--workers', '2', '--policy', 'default', '--limit', '8', '--compare', '--speedup', '4', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out)).toEqual(['mode', 'tolerance', 'desRuns', 'diff', 'des', 'live']);
+    expect(out).toMatchObject({ mode: 'compare', tolerance: 0.15, desRuns: 8 });
+    expect(Object.keys(out.live).slice(0, 9)).toEqual(['hitRate', 'hitRateUpperBound', 'ttft', 'itl', 'throughputTokensPerS', 'imbalance', 'decisionP99Us', 'requests', 'mode']);
+    expect(out.live).toMatchObject({ mode: 'live', requests: 8, completed: 8, rejected: 0, speedup: 4, gatewayScrapeIntervalMs: 250 });
+    expect(out.des).toMatchObject({ requests: 8, completed: 8, rejected: 0 });
+    expect(out.diff.hitRate).toMatchObject({ des: out.des.hitRate, live: out.live.hitRate });
+    expect(out.diff.ttftP50).toMatchObject({ des: out.des.ttft.p50, live: out.live.ttft.p50 });
+    expect(typeof out.diff.ttftP50.within).toBe('boolean');
+  }, 30_000);
+
+  it('--live prints a table labelled SIMULATED ENGINES', async () => {
+    const r = await run('--trace', TRACE, '--workers', '2', '--policy', 'round_robin', '--limit', '4', '--live', '--speedup', '4');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('live replay of 4 requests on 2 simulated engines behind a real gateway');
+    expect(r.stdout).toMatch(/^LIVE REPLAY on SIMULATED ENGINES: /);
+    expect(r.stdout).toContain('round_robin in the gateway');
+    for (const label of ['prefix-cache hit rate', 'TTFT p50 / p90 / p99', 'ITL p50 / p90', 'throughput', 'imbalance (max/mean)', 'router decision p99', 'machine kept up']) expect(r.stdout).toContain(label);
+    expect(r.stdout).toMatch(/requests\s+4 completed, 0 failed/);
+  }, 30_000);
+
+  it('--live misuse exits 2 before starting anything', async () => {
+    const base = ['--trace', TRACE, '--workers', '2', '--policy', 'round_robin'];
+    const r1 = await run(...base, '--clusters', '2', '--cluster-policy', 'random', '--live');
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toContain('--cluster-policy is for the simulator only');
+    const r2 = await run(...base, '--compare', '--speedup', '10', '--scrape-interval', '50ms');
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('the live gateway scrapes at most every 10 ms of real time');
+    expect((await run(...base, '--live', '--compare')).code).toBe(2);
+  });
+
   it('--help shows the usage and examples', async () => {
     const r = await run('--help');
     expect(r.code).toBe(0);

@@ -12,7 +12,7 @@ import { type Clock, Rng, ScaledClock, SwitchyardError } from '../../../core/ind
 import { KvEventPublisher, type KvEventEncoding } from '../../../kvevents/index.js';
 import { createMetricsRegistry } from '../../../observability/index.js';
 import { readJsonBody, sendError, sendJson } from '../../../openai/index.js';
-import { buildEngineConfig, EngineCore, EngineRunner, type EngineOptions } from '../model/index.js';
+import { buildEngineConfig, EngineCore, EngineRunner, type EngineConfig, type EngineOptions } from '../model/index.js';
 import { ChatTemplate, loadSimTokenizer, type Tokenizer } from '../text/index.js';
 import { FaultsPatchSchema, FaultsSchema, type Faults, type FaultsInput } from './faults.js';
 import { handleChat, handleCompletion, handleEmbeddings, type HandlerContext } from './handlers.js';
@@ -48,6 +48,13 @@ export interface SimWorkerOptions extends EngineOptions {
   networkDelayMs?: number;
   /** Called when the crash fault fires, after every connection was dropped (the CLI exits). */
   onCrash?: () => void;
+  /**
+   * Engine settings laid over the ones compiled from the options above, unchecked: e.g. the fleet
+   * simulator's 512-token blocks (buildEngineConfig allows vLLM's CUDA block sizes, at most 128),
+   * its exact block count and context length, so a live engine matches a simulated one
+   * (`switchyard simulate --live`).
+   */
+  engineConfig?: Partial<EngineConfig>;
 }
 
 export class SimWorker {
@@ -68,7 +75,8 @@ export class SimWorker {
     readonly options: SimWorkerOptions,
     tokenizer: Tokenizer,
   ) {
-    const compiled = buildEngineConfig(options);
+    const built = buildEngineConfig(options);
+    const compiled = options.engineConfig === undefined ? built : { ...built, config: { ...built.config, ...options.engineConfig } };
     const speedup = options.speedup ?? 1;
     const clock = options.clock ?? new ScaledClock(speedup);
     let metrics: VllmMetrics | null = null;

@@ -4,7 +4,7 @@
  * unless every document is valid, so callers can apply all-or-nothing.
  */
 import { SwitchyardError } from '../core/index.js';
-import { closestMatch, ConfigError, parsePath, parseYamlDocuments, validateConfig, type ConfigIssue, type Locator } from '../config/index.js';
+import { boundIssues, clip, closestMatch, ConfigError, MAX_LISTED_ISSUES, describeValue, parsePath, parseYamlDocuments, validateConfig, type ConfigIssue, type Locator } from '../config/index.js';
 import { KIND_NAMES, manifestSchema, type Kind } from './kinds.js';
 import { API_VERSION, type ManifestMeta } from './meta.js';
 
@@ -25,11 +25,14 @@ export interface ManifestDocumentError {
 export class ManifestError extends SwitchyardError {
   readonly documents: readonly ManifestDocumentError[];
   constructor(documents: readonly ManifestDocumentError[]) {
-    const lines = documents.flatMap((d) => new ConfigError(d.label, d.issues).message.split('\n'));
+    // Bounded like ConfigError: the first documents' issues, the rest counted.
+    const listed = documents.slice(0, MAX_LISTED_ISSUES).map((d) => ({ ...d, label: clip(d.label, 200), issues: boundIssues(d.issues) }));
+    const lines = listed.flatMap((d) => new ConfigError(d.label, d.issues).message.split('\n'));
+    if (documents.length > listed.length) lines.push(`… and ${documents.length - listed.length} more invalid documents`);
     const first = documents[0]?.issues[0];
     super('invalid_config', `${documents.length === 1 ? '1 invalid manifest' : `${documents.length} invalid manifests`}; nothing was applied:\n${lines.join('\n')}`, {
-      param: first?.path ? first.path : null,
-      detail: { documents },
+      param: first?.path ? clip(first.path, 300) : null,
+      detail: { documents: listed },
     });
     this.name = 'ManifestError';
     this.documents = documents;
@@ -59,12 +62,12 @@ function validateDocuments(docs: readonly { value: unknown; locate: Locator }[],
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return fail([{ path: '', message: 'expected a mapping with apiVersion, kind, metadata and spec' }]);
     const rec = v as Record<string, unknown>;
     if (rec.apiVersion !== API_VERSION) {
-      return fail([{ path: 'apiVersion', message: rec.apiVersion === undefined ? `missing required field; expected '${API_VERSION}'` : `expected '${API_VERSION}', got ${JSON.stringify(rec.apiVersion)}` }]);
+      return fail([{ path: 'apiVersion', message: rec.apiVersion === undefined ? `missing required field; expected '${API_VERSION}'` : `expected '${API_VERSION}', got ${describeValue(rec.apiVersion)}` }]);
     }
     const kind = KIND_NAMES.find((k) => k === rec.kind);
     if (!kind) {
       const hint = typeof rec.kind === 'string' ? closestMatch(rec.kind, KIND_NAMES) : undefined;
-      return fail([{ path: 'kind', message: `expected one of ${KIND_NAMES.map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(rec.kind)}`, ...(hint ? { hint: `did you mean '${hint}'?` } : {}) }]);
+      return fail([{ path: 'kind', message: `expected one of ${KIND_NAMES.map((k) => `'${k}'`).join(', ')}, got ${describeValue(rec.kind)}`, ...(hint ? { hint: `did you mean '${hint}'?` } : {}) }]);
     }
     try {
       const m = validateConfig(manifestSchema(kind), v, { label, locate: doc.locate });
@@ -85,7 +88,7 @@ function validateDocuments(docs: readonly { value: unknown; locate: Locator }[],
 function docLabel(source: string, index: number, count: number, value: unknown): string {
   const rec = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
   const meta = rec.metadata !== null && typeof rec.metadata === 'object' ? (rec.metadata as Record<string, unknown>) : {};
-  const what = typeof rec.kind === 'string' && typeof meta.name === 'string' ? ` ${rec.kind}/${meta.name}` : '';
+  const what = typeof rec.kind === 'string' && typeof meta.name === 'string' ? ` ${clip(rec.kind)}/${clip(meta.name)}` : '';
   return count > 1 ? `${source} (document ${index + 1}${what})` : `${source}${what ? ` (${what.trim()})` : ''}`;
 }
 

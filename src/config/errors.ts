@@ -1,5 +1,11 @@
 /** ConfigError: every problem found in one config source, each with a path and a fix-it message. */
 import { SwitchyardError } from '../core/index.js';
+import { clip } from './path.js';
+
+/** Issues listed in a ConfigError (the rest are counted): a hostile input cannot make an error response huge. */
+export const MAX_LISTED_ISSUES = 20;
+/** Characters kept of an issue's path and message. */
+const MAX_ISSUE_TEXT = 300;
 
 /** One problem in a config source. */
 export interface ConfigIssue {
@@ -25,14 +31,28 @@ export class ConfigError extends SwitchyardError {
   readonly issues: readonly ConfigIssue[];
 
   constructor(source: string, issues: readonly ConfigIssue[]) {
-    super('invalid_config', issues.map((issue) => formatConfigIssue(source, issue)).join('\n'), {
-      param: issues[0]?.path ? issues[0].path : null,
-      detail: { source, issues },
+    const label = clip(source, MAX_ISSUE_TEXT);
+    const listed = boundIssues(issues);
+    const more = issues.length - listed.length;
+    const lines = listed.map((issue) => formatConfigIssue(label, issue));
+    if (more > 0) lines.push(`${label}: … and ${more} more ${more === 1 ? 'problem' : 'problems'}`);
+    super('invalid_config', lines.join('\n'), {
+      param: listed[0]?.path ? listed[0].path : null,
+      detail: { source: label, issues: listed, ...(more > 0 ? { unlisted: more } : {}) },
     });
     this.name = 'ConfigError';
     this.source = source;
     this.issues = issues;
   }
+}
+
+/** The first MAX_LISTED_ISSUES issues, their texts clipped. */
+export function boundIssues(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  return issues.slice(0, MAX_LISTED_ISSUES).map((i) => {
+    const out: ConfigIssue = { ...i, path: clip(i.path, MAX_ISSUE_TEXT), message: clip(i.message, MAX_ISSUE_TEXT) };
+    if (i.hint !== undefined) out.hint = clip(i.hint, MAX_ISSUE_TEXT);
+    return out;
+  });
 }
 
 /** Render one issue as a line of ConfigError's message. */

@@ -12,6 +12,7 @@ import { ConfigError } from './errors.js';
 import type { ConfigIssue } from './errors.js';
 import { deepFreeze } from './freeze.js';
 import { documentLocator, textLocator } from './locate.js';
+import { excessiveNesting, MAX_CONFIG_NESTING, nestsDeeperThan } from './nesting.js';
 import type { Locator } from './locate.js';
 import { parsePath } from './path.js';
 import { formatZodIssues, zodParseOptions } from './zod-format.js';
@@ -84,6 +85,7 @@ export function validateConfig<T>(schema: z.ZodType<T>, value: unknown, options:
  * YAML syntax errors, located by line.
  */
 export function parseYamlDocuments(text: string, label: string): ParsedDocument[] {
+  refuseDeepText(text, label);
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false });
   if (!Array.isArray(docs)) return [];
@@ -98,7 +100,7 @@ export function parseYamlDocuments(text: string, label: string): ParsedDocument[
     );
   }
   return docs.flatMap((doc) => {
-    const value: unknown = doc.toJS();
+    const value = toJS(doc, label);
     return value === null || value === undefined ? [] : [{ value, locate: documentLocator(doc, lineCounter) }];
   });
 }
@@ -113,7 +115,27 @@ function readText(file: string, label: string): string {
   }
 }
 
+/**
+ * Refuse text nesting deeper than MAX_CONFIG_NESTING before any YAML parser sees it: deep enough
+ * nesting aborts the process inside the parser (see nesting.ts).
+ */
+function refuseDeepText(text: string, label: string): void {
+  const deep = excessiveNesting(text);
+  if (deep) throw new ConfigError(label, [{ path: '', message: `nested too deeply (more than ${MAX_CONFIG_NESTING} levels of indentation, brackets and '- ' markers)`, line: deep.line }]);
+}
+
+/** A document's value; alias bombs ("billion laughs") and the like become ConfigErrors. */
+function toJS(doc: { toJS(options?: { maxAliasCount?: number }): unknown }, label: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    throw new ConfigError(label, [{ path: '', message: `cannot build the document: ${message}` }]);
+  }
+}
+
 function parseYaml(text: string, label: string): { value: unknown; locate: Locator } {
+  refuseDeepText(text, label);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -125,14 +147,16 @@ function parseYaml(text: string, label: string): { value: unknown; locate: Locat
       }),
     );
   }
-  const value: unknown = doc.toJS();
+  const value = toJS(doc, label);
   return { value: value ?? {}, locate: documentLocator(doc, lineCounter) };
 }
 
 function parseJson(text: string, label: string): { value: unknown; locate: Locator } {
+  let value: unknown;
   try {
-    return { value: JSON.parse(text), locate: textLocator(text) };
+    value = JSON.parse(text);
   } catch (e) {
+    refuseDeepText(text, label);
     const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     const issue: ConfigIssue = { path: '', message: `JSON syntax error: ${message}` };
     // Node's JSON.parse message rarely carries a position; the YAML parser (JSON is YAML) does.
@@ -142,6 +166,8 @@ function parseJson(text: string, label: string): { value: unknown; locate: Locat
     if (pos) Object.assign(issue, { line: pos.line, column: pos.col });
     throw new ConfigError(label, [issue]);
   }
+  if (nestsDeeperThan(value, MAX_CONFIG_NESTING)) throw new ConfigError(label, [{ path: '', message: `nested too deeply (more than ${MAX_CONFIG_NESTING} levels)` }]);
+  return { value, locate: textLocator(text) };
 }
 
 function positionFromMessage(text: string, message: string): { line: number; col: number } | undefined {

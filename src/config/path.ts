@@ -28,6 +28,11 @@ export function describeValue(value: unknown): string {
   return typeof value;
 }
 
+/** `text` cut to at most `max` characters (an ellipsis marks the cut): for user-supplied names in messages. */
+export function clip(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 /** Inverse of formatPath: `backends[2].url` → `['backends', 2, 'url']`. Stops at the first unparsable part. */
 export function parsePath(text: string): PropertyKey[] {
   const out: PropertyKey[] = [];

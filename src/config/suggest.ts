@@ -33,12 +33,17 @@ export function editDistance(a: string, b: string): number {
   return prev[n]!;
 }
 
+/** Inputs longer than this get no suggestion. */
+const MAX_SUGGEST_INPUT = 128;
+
 /**
  * The candidate closest to `input`, or undefined when none is close enough to be a plausible
  * typo. Comparison is case-insensitive. A candidate that starts with `input` (3+ characters)
  * also counts as close (`ver` → `version`).
  */
 export function closestMatch(input: string, candidates: Iterable<string>): string | undefined {
+  // No typo is this long, and the distance is O(n·m): don't let a huge input cost seconds.
+  if (input.length > MAX_SUGGEST_INPUT) return undefined;
   const needle = input.toLowerCase();
   let best: string | undefined;
   let bestScore = Infinity;

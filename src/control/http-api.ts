@@ -59,9 +59,22 @@ const routes: Route[] = [
   }),
 ];
 
+/** The request target as a URL, or undefined when it is not a valid origin-form path. */
+function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(`http://localhost${target?.startsWith('/') ? '' : '/'}${target ?? ''}`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** True if the request was handled (the path belongs to the admin API). */
 export function handleAdminRequest(cp: ControlPlane, req: IncomingMessage, res: ServerResponse): boolean {
-  const url = new URL(req.url ?? '/', 'http://localhost');
+  const url = requestUrl(req.url);
+  if (!url) {
+    sendError(res, new SwitchyardError('invalid_request', 'the request target is not a valid path'));
+    return true;
+  }
   const path = url.pathname;
   if (path === '/openapi.json' && req.method === 'GET') {
     sendJson(res, 200, buildOpenApiDocument());

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { KIND_NAMES, KINDS, kindOfPlural, type Kind } from '../api/index.js';
-import { ConfigError, formatZodIssues, zodParseOptions } from '../config/index.js';
+import { clip, ConfigError, formatZodIssues, MAX_CONFIG_NESTING, nestsDeeperThan, zodParseOptions } from '../config/index.js';
 import { SwitchyardError } from '../core/index.js';
 import { readBody } from '../openai/index.js';
 import type { ControlPlane } from './control-plane.js';
@@ -55,11 +55,15 @@ export async function readText(req: IncomingMessage): Promise<string> {
 }
 
 export function parseJson(text: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
-    throw new SwitchyardError('invalid_request', `request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    throw new SwitchyardError('invalid_request', `request body is not valid JSON: ${e instanceof Error ? clip(e.message, 200) : String(e)}`);
   }
+  // Deep values would overflow the stack later (serializing, diffing, storing).
+  if (nestsDeeperThan(value, MAX_CONFIG_NESTING)) throw new SwitchyardError('invalid_request', `request body is nested too deeply (more than ${MAX_CONFIG_NESTING} levels)`);
+  return value;
 }
 
 /** The JSON body validated by `schema` (an empty body counts as `{}`). @throws ConfigError naming the paths. */

@@ -102,7 +102,7 @@ export async function readInbound(kind: ApiKind, req: IncomingMessage, requestId
       body = withIncludeUsage(raw);
     } else {
       const so = typeof obj.stream_options === 'object' && obj.stream_options !== null ? obj.stream_options : {};
-      body = JSON.stringify({ ...obj, stream_options: { ...so, include_usage: true } });
+      body = stringifyBody({ ...obj, stream_options: { ...so, include_usage: true } });
     }
     stripUsage = true;
   }
@@ -206,12 +206,23 @@ function validate(kind: ApiKind, json: unknown): unknown {
   }
 }
 
+/** JSON text of a request body; a value too deep to serialize is the client's error (400). */
+function stringifyBody(body: unknown): string {
+  try {
+    return JSON.stringify(body);
+  } catch {
+    throw new SwitchyardError('invalid_request', 'The request body is nested too deeply.');
+  }
+}
+
 function promptTextOf(p: ParsedFields): string | undefined {
   if (typeof p.prompt === 'string') return p.prompt.slice(0, 2048);
-  if (!p.messages) return undefined;
+  // Only chat requests are validated to have messages: elsewhere it is whatever the client sent.
+  if (!Array.isArray(p.messages)) return undefined;
   let s = '';
-  for (const m of p.messages) {
-    if (typeof m.content === 'string') s += m.content + '\n';
+  for (const m of p.messages as readonly unknown[]) {
+    const content = m !== null && typeof m === 'object' ? (m as { content?: unknown }).content : undefined;
+    if (typeof content === 'string') s += content + '\n';
     if (s.length >= 2048) break;
   }
   return s.slice(0, 2048);

@@ -187,6 +187,13 @@ export const CompletionRequest = z
   .superRefine(checkStreamOptions);
 export type CompletionRequest = z.infer<typeof CompletionRequest>;
 
+/**
+ * Upper bound of `dimensions`: far above any embedding model's width (OpenAI's largest is 3072,
+ * open models reach 4096–8192), low enough that no request can make an engine allocate an
+ * absurd vector (`dimensions: 9007199254740991` used to reach the engine).
+ */
+export const MAX_EMBEDDING_DIMENSIONS = 65_536;
+
 /** POST /v1/embeddings */
 export const EmbeddingRequest = z.looseObject({
   model: modelField,
@@ -200,7 +207,7 @@ export const EmbeddingRequest = z.looseObject({
     { error: 'one of a string, an array of strings, an array of token ids, or an array of token-id arrays' },
   ),
   encoding_format: z.enum(['float', 'base64']).nullish(),
-  dimensions: intField('an integer >= 1', { min: 1 }).nullish(),
+  dimensions: intField(`an integer between 1 and ${MAX_EMBEDDING_DIMENSIONS}`, { min: 1, max: MAX_EMBEDDING_DIMENSIONS }).nullish(),
   user: str.nullish(),
 });
 export type EmbeddingRequest = z.infer<typeof EmbeddingRequest>;

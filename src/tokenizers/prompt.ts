@@ -24,8 +24,19 @@ export interface PromptShape {
 
 export interface PromptTokenizerOptions {
   template?: ChatTemplate;
-  /** Total tokens the segment cache may hold. Default 2M (8 MB). */
+  /** Total tokens the segment cache may hold (a cached text costs a token per 4 characters too). Default 2M (8 MB). */
   cacheTokens?: number;
+  /**
+   * Prompts longer than this many characters are not tokenized (tokens() → undefined, so the
+   * router falls back to approximate routing): tokenizing runs on the gateway's event loop at
+   * about 20 MB/s. Default 1M.
+   */
+  maxPromptChars?: number;
+}
+
+/** What a cache entry counts against cacheTokens: its ids, and its key text (4 characters a token). */
+function costOf(text: string, ids: Uint32Array): number {
+  return ids.length + Math.ceil(text.length / 4);
 }
 
 const GENERATION_PROMPT = '<|im_start|>assistant\n';
@@ -36,6 +47,7 @@ export class PromptTokenizer {
   private readonly cache = new Map<string, Uint32Array>();
   private cachedTokens = 0;
   private readonly maxTokens: number;
+  private readonly maxChars: number;
   hits = 0;
   misses = 0;
 
@@ -46,6 +58,7 @@ export class PromptTokenizer {
     this.template = opts.template ?? new ChatTemplate();
     this.chatml = this.template.source === CHATML_TEMPLATE;
     this.maxTokens = opts.cacheTokens ?? 2_000_000;
+    this.maxChars = opts.maxPromptChars ?? 1_000_000;
   }
 
   /**
@@ -60,11 +73,22 @@ export class PromptTokenizer {
     const messages = req.messages;
     if (!Array.isArray(messages)) return undefined;
     const hasTools = req.tools !== undefined && req.tools !== null;
-    if (!this.chatml || hasTools) return this.tokenizer.encode(this.template.render(messages, { addGenerationPrompt: true, tools: hasTools ? req.tools : undefined }));
+    if (!this.chatml || hasTools) {
+      const text = this.template.render(messages, { addGenerationPrompt: true, tools: hasTools ? req.tools : undefined });
+      return text.length > this.maxChars ? undefined : this.tokenizer.encode(text);
+    }
+    const texts: string[] = [];
+    let chars = 0;
+    for (const m of messages as readonly ChatMessageLike[]) {
+      const text = `<|im_start|>${m.role}\n${contentText(m)}<|im_end|>\n`;
+      chars += text.length;
+      if (chars > this.maxChars) return undefined;
+      texts.push(text);
+    }
     const parts: Uint32Array[] = [];
     let n = 0;
-    for (const m of messages as readonly ChatMessageLike[]) {
-      const ids = this.segment(`<|im_start|>${m.role}\n${contentText(m)}<|im_end|>\n`);
+    for (const text of texts) {
+      const ids = this.segment(text);
       parts.push(ids);
       n += ids.length;
     }
@@ -82,7 +106,7 @@ export class PromptTokenizer {
 
   private completion(prompt: unknown): ArrayLike<number> | undefined {
     const single = Array.isArray(prompt) && prompt.length === 1 && (typeof prompt[0] === 'string' || Array.isArray(prompt[0])) ? (prompt[0] as unknown) : prompt;
-    if (typeof single === 'string') return this.tokenizer.encode(single);
+    if (typeof single === 'string') return single.length > this.maxChars ? undefined : this.tokenizer.encode(single);
     if (Array.isArray(single) && single.every((t) => Number.isInteger(t))) return single as number[];
     return undefined;
   }
@@ -97,13 +121,14 @@ export class PromptTokenizer {
     }
     this.misses++;
     const ids = Uint32Array.from(this.tokenizer.encode(text));
-    if (ids.length <= this.maxTokens / 4) {
+    const cost = costOf(text, ids);
+    if (cost <= this.maxTokens / 4) {
       this.cache.set(text, ids);
-      this.cachedTokens += ids.length;
+      this.cachedTokens += cost;
       for (const [k, v] of this.cache) {
         if (this.cachedTokens <= this.maxTokens) break;
         this.cache.delete(k);
-        this.cachedTokens -= v.length;
+        this.cachedTokens -= costOf(k, v);
       }
     }
     return ids;

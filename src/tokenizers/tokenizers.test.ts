@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChatTemplate } from './chat-template.js';
+import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
+import { MAX_BPE_RUN } from './cl100k.js';
 import { loadSimTokenizer, PromptTokenizer } from './index.js';
 
 const simTokenizer = await loadSimTokenizer();
@@ -14,6 +16,31 @@ describe('simTokenizer (cl100k_base)', () => {
     const ids = simTokenizer.encode('a <|endoftext|> b');
     expect(ids).not.toContain(simTokenizer.eosTokenId);
     expect(simTokenizer.decode(ids)).toBe('a <|endoftext|> b');
+  });
+});
+
+describe('long runs (MAX_BPE_RUN)', () => {
+  it('encode long single-kind runs in linear time, round-trip them, and leave ordinary text as real cl100k', () => {
+    // Quadratic BPE made each of these take 1–12 s; in pieces they take milliseconds.
+    for (const text of ['a'.repeat(40_000), ' '.repeat(40_000), '!'.repeat(40_000), '中'.repeat(40_000), '😀'.repeat(20_000)]) {
+      const ids = simTokenizer.encode(text);
+      expect(simTokenizer.decode(ids)).toBe(text);
+      // Cut in pieces of MAX_BPE_RUN: the ids are the pieces' ids, in order.
+      const piece = simTokenizer.encode(text.slice(0, MAX_BPE_RUN));
+      expect(ids.slice(0, piece.length)).toEqual(piece);
+    }
+    const prose = 'The quick brown fox jumps over the lazy dog. '.repeat(100);
+    expect(simTokenizer.encode(prose)).toEqual(encode(prose, { allowedSpecial: new Set(), disallowedSpecial: new Set() }));
+  });
+  it('never cuts a surrogate pair', () => {
+    const text = `a${'😀'.repeat(300)}`;
+    expect(simTokenizer.decode(simTokenizer.encode(text))).toBe(text);
+  });
+  it('PromptTokenizer gives up (undefined) on prompts longer than maxPromptChars', () => {
+    const pt = new PromptTokenizer(simTokenizer, { maxPromptChars: 1000 });
+    expect(pt.tokens('chat', { messages: [{ role: 'user', content: 'x'.repeat(2000) }] })).toBeUndefined();
+    expect(pt.tokens('completions', { prompt: 'y'.repeat(2000) })).toBeUndefined();
+    expect(pt.tokens('chat', { messages: [{ role: 'user', content: 'hi' }] })?.length).toBeGreaterThan(0);
   });
 });
 

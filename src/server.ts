@@ -12,8 +12,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ControlPlane, DEMO_CLUSTERS, DEMO_FUNCTION, demoManifests, handleAdminRequest, manifestOf } from './control/index.js';
-import { RealClock } from './core/index.js';
-import { ApiKeyAuth, ControlPlaneTable, Gateway, loadGatewayConfig } from './gateway/index.js';
+import { RealClock, SwitchyardError } from './core/index.js';
+import { ApiKeyAuth, ControlPlaneTable, Gateway, JwtAuth, loadGatewayConfig, type CallerAuth, type JwtOptions } from './gateway/index.js';
 import { createRedisRateLimiter, MemoryRateLimiter, type FailMode, type RateLimiter } from './limits/index.js';
 import { createMetricsRegistry, createNullLogger, type Logger } from './observability/index.js';
 import { LocalProvider, StaticProvider } from './providers/index.js';
@@ -40,6 +40,8 @@ export interface ServerOptions {
    * data plane to anyone (local experiments only).
    */
   auth?: boolean;
+  /** Also accept JWTs naming a tenant on the OpenAI API (ADR 0015); needs auth. */
+  jwt?: JwtOptions;
   /** Keep rate-limit counters in Redis (shared by every gateway) instead of in memory. */
   redisUrl?: string;
   /** With redisUrl: when Redis is unreachable, admit under a local limit ('open') or refuse ('closed'). */
@@ -68,6 +70,7 @@ export class SwitchyardServer {
   }
 
   static async start(o: ServerOptions): Promise<SwitchyardServer> {
+    if (o.jwt && o.auth === false) throw new SwitchyardError('invalid_config', 'JWT auth and auth: false contradict each other: JWT auth is auth.');
     const logger = o.logger ?? createNullLogger('switchyard');
     await mkdir(o.dataDir, { recursive: true });
     const clock = new RealClock();
@@ -85,7 +88,9 @@ export class SwitchyardServer {
       ? await createRedisRateLimiter({ redis: o.redisUrl, failMode: o.redisFailMode ?? 'open', logger: logger.child({ component: 'rate-limiter' }) })
       : new MemoryRateLimiter();
     // API keys come from the control plane's watch stream (table.keys); the admin token also works.
-    const auth = o.auth === false ? undefined : new ApiKeyAuth({ index: table.keys, acceptToken: (t) => (cp.tokens.isAdmin(t) ? 'admin' : undefined) });
+    const keys = o.auth === false ? undefined : new ApiKeyAuth({ index: table.keys, acceptToken: (t) => (cp.tokens.isAdmin(t) ? 'admin' : undefined) });
+    // With JWT auth: bearer JWTs naming a tenant are verified first; everything else goes to the keys.
+    const auth: CallerAuth | undefined = keys && o.jwt ? new JwtAuth({ ...o.jwt, inner: keys, tenants: table.keys }) : keys;
     if (!auth) logger.warn('the OpenAI API is served WITHOUT authentication (--no-auth)');
     const gateway = await Gateway.start({ config, table, metricsRegistry, logger: logger.child({ component: 'gateway' }), extraRoutes: (req, res) => handleAdminRequest(cp, req, res), ...(auth ? { auth } : {}), limiter, usage: cp.usage });
     table.start(gateway.url);

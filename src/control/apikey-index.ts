@@ -30,6 +30,11 @@ export class ApiKeyIndex {
     return this.byHash.size;
   }
 
+  /** The Tenant resource of that name as last seen (replaced on change, never mutated). */
+  tenant(name: string): TenantResource | undefined {
+    return this.tenants.get(name);
+  }
+
   /** Add or replace an ApiKey or a Tenant (other kinds are ignored). */
   upsert(r: AnyResource): void {
     if (r.kind === 'Tenant') {

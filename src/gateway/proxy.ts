@@ -21,7 +21,7 @@ import type { ModelRoute } from './table.js';
 import type { UsageSink } from '../api/index.js';
 import type { FairTicket } from './fair-queue.js';
 import { routeTwoLayer } from './two-layer.js';
-import { ANONYMOUS, checkBudget, type Caller } from './tenancy.js';
+import { ANONYMOUS, checkBudget, usageKeyOf, type Caller } from './tenancy.js';
 import { classifyError, isAbort, RequestSignal, type FailureKind, type RequestAbortSignal } from './upstream.js';
 
 export { API_PATHS, type ApiKind } from './inbound.js';
@@ -113,7 +113,7 @@ function meter(sink: UsageSink, inb: Inbound, res: ServerResponse): void {
     ts: Date.now(),
     requestId: inb.requestId,
     tenant: inb.caller.tenant,
-    key: inb.caller.keyId,
+    key: usageKeyOf(inb.caller),
     model: inb.model,
     cluster: inb.servedBy?.labels.cluster ?? '',
     inputTokens: u !== null ? u.promptTokens : inb.streamedTokens > 0 ? estimatePromptTokens(inb) : 0,

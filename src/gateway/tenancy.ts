@@ -7,7 +7,8 @@
  * clusters the tenant may use, also on retries), and at the rate limiter (429).
  *
  * Keys come from an ApiKeyIndex kept current by the control plane's watch stream, so revoking a
- * key takes effect on every gateway as soon as the event arrives.
+ * key takes effect on every gateway as soon as the event arrives. Apps may instead present a JWT
+ * that names a tenant (jwt.ts, ADR 0015); both become a Caller through `tenantCaller`.
  */
 import { SwitchyardError } from '../core/index.js';
 import type { ApiKeyResource, TenantResource } from '../api/index.js';
@@ -27,6 +28,8 @@ export interface Caller {
   readonly limits?: { readonly key?: Limits; readonly tenant?: Limits };
   /** Fair-sharing weight (tenant priority). */
   readonly priority: number;
+  /** Authenticated by a JWT: keyId (`jwt:<sub>`) names no ApiKey resource. */
+  readonly jwt?: true;
   /** The tenant's monthly budget and its usage as the control plane last reported it. */
   readonly budget?: CallerBudget;
 }
@@ -114,20 +117,43 @@ export class ApiKeyAuth implements CallerAuth {
 
 /** The Caller a key of a tenant acts as (pure). */
 export function callerOf(key: ApiKeyResource, tenant: TenantResource): Caller {
+  return tenantCaller(tenant, { keyId: key.metadata.name, models: key.spec.scopes?.models, keyLimits: key.spec.limits });
+}
+
+/** What one credential of a tenant (an API key, a JWT) adds to the tenant's own rules. */
+export interface CallerGrant {
+  /** Caller.keyId: the ApiKey name, or `jwt:<sub>` for a JWT. */
+  readonly keyId: string;
+  /** Narrows the tenant's allowedModels (a key's scopes, a JWT's `models` claim). */
+  readonly models?: readonly string[] | undefined;
+  /** Limits of this credential; default the tenant's keyLimits. */
+  readonly keyLimits?: Limits | undefined;
+  /** The credential is a JWT (Caller.jwt). */
+  readonly jwt?: boolean;
+}
+
+/** The ApiKey a usage record names: the key's name, '' for a JWT (or an admin token / no auth). */
+export function usageKeyOf(caller: Caller): string {
+  return caller.jwt ? '' : caller.keyId;
+}
+
+/** The Caller a credential of a tenant acts as (pure): the one place a Tenant's spec becomes a Caller. */
+export function tenantCaller(tenant: TenantResource, grant: CallerGrant): Caller {
   const t = tenant.spec;
-  const scoped = key.spec.scopes?.models;
+  const scoped = grant.models;
   let models: Set<string> | undefined;
   if (t.allowedModels && scoped) models = new Set(scoped.filter((m) => t.allowedModels!.includes(m)));
   else if (t.allowedModels || scoped) models = new Set(t.allowedModels ?? scoped);
-  const keyLimits = key.spec.limits ?? t.keyLimits;
+  const keyLimits = grant.keyLimits ?? t.keyLimits;
   const limits = keyLimits || t.limits ? { ...(keyLimits ? { key: keyLimits } : {}), ...(t.limits ? { tenant: t.limits } : {}) } : undefined;
   return Object.freeze({
     tenant: tenant.metadata.name,
-    keyId: key.metadata.name,
+    keyId: grant.keyId,
     ...(models ? { allowedModels: models } : {}),
     ...(t.allowedClusters ? { allowedClusters: new Set(t.allowedClusters) } : {}),
     ...(limits ? { limits } : {}),
     priority: t.priority,
+    ...(grant.jwt ? { jwt: true as const } : {}),
     ...(t.budget && (t.budget.tokensPerMonth !== undefined || t.budget.usdPerMonth !== undefined) ? { budget: { ...t.budget, ...(tenant.status?.usage ? { usage: tenant.status.usage } : {}) } } : {}),
   });
 }

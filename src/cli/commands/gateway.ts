@@ -1,10 +1,43 @@
 /** `switchyard gateway`: the OpenAI-compatible gateway in front of many engines. */
 import { RemoteUsageSink, SwitchyardClient } from '../../api/index.js';
-import { ApiKeyAuth, ControlPlaneTable, Gateway, loadGatewayConfig } from '../../gateway/index.js';
+import { ApiKeyAuth, ControlPlaneTable, Gateway, JwtAuth, loadGatewayConfig, loadJwt, type LoadedJwt } from '../../gateway/index.js';
 import { createRedisRateLimiter, MemoryRateLimiter } from '../../limits/index.js';
-import { SwitchyardError } from '../../core/index.js';
-import { createLogger } from '../../observability/index.js';
-import { defineCommand } from '../framework.js';
+import { isSwitchyardError, SwitchyardError } from '../../core/index.js';
+import { createLogger, type Logger } from '../../observability/index.js';
+import { defineCommand, UsageError, type FlagSpec } from '../framework.js';
+
+/** The --jwt-* flags of `switchyard gateway` and `switchyard up` (ADR 0015). JWT auth is off unless a key is given. */
+export const JWT_FLAGS = {
+  'jwt-jwks': { type: 'string', description: 'Also accept JWTs signed RS256 by a key of this JWKS (a file or an http(s) URL; re-read every 10 min and on an unknown kid)', placeholder: 'file|url' },
+  'jwt-secret-file': { type: 'string', description: 'Also accept JWTs signed HS256 with the secret in this file (at least 32 bytes; a trailing newline is ignored)', placeholder: 'file' },
+  'jwt-issuer': { type: 'string', description: 'Require this iss claim in JWTs', placeholder: 'iss' },
+  'jwt-audience': { type: 'string', description: 'Require this value in the aud claim of JWTs', placeholder: 'aud' },
+  'jwt-tenant-claim': { type: 'string', description: "The JWT claim naming the Tenant it acts as; a dotted path reads a nested claim (default 'tenant')", placeholder: 'claim' },
+} as const satisfies Record<string, FlagSpec>;
+
+interface JwtFlagValues {
+  jwtJwks?: string | undefined;
+  jwtSecretFile?: string | undefined;
+  jwtIssuer?: string | undefined;
+  jwtAudience?: string | undefined;
+  jwtTenantClaim?: string | undefined;
+}
+
+/** The first --jwt-* flag given, for messages about flag combinations. */
+export function jwtFlagGiven(f: JwtFlagValues): string | undefined {
+  const given = Object.entries({ 'jwt-jwks': f.jwtJwks, 'jwt-secret-file': f.jwtSecretFile, 'jwt-issuer': f.jwtIssuer, 'jwt-audience': f.jwtAudience, 'jwt-tenant-claim': f.jwtTenantClaim }).find(([, v]) => v !== undefined);
+  return given ? `--${given[0]}` : undefined;
+}
+
+/** Read the keys the --jwt-* flags name (undefined: JWT auth off). Flag misuse is a UsageError (exit 2). */
+export async function loadJwtFlags(f: JwtFlagValues, logger: Logger): Promise<LoadedJwt | undefined> {
+  try {
+    return await loadJwt({ jwks: f.jwtJwks, secretFile: f.jwtSecretFile, issuer: f.jwtIssuer, audience: f.jwtAudience, tenantClaim: f.jwtTenantClaim }, { logger: logger.child({ component: 'jwt' }) });
+  } catch (e) {
+    if (isSwitchyardError(e) && e.code === 'invalid_argument') throw new UsageError(e.message, e.param ?? undefined);
+    throw e;
+  }
+}
 
 export const gatewayCommand = defineCommand({
   name: 'gateway',
@@ -26,17 +59,23 @@ export const gatewayCommand = defineCommand({
     'redis-url': { type: 'string', env: 'SWITCHYARD_REDIS_URL', description: 'Keep rate-limit counters in Redis, shared with the other gateways (default: in memory)', placeholder: 'url' },
     'redis-fail-mode': { type: 'enum', values: ['open', 'closed'], default: 'open', description: "When Redis is down: admit under a local limit ('open') or refuse ('closed')" },
     'no-auth': { type: 'bool', description: 'With --control-plane: serve the OpenAI API without API keys (default: keys required)' },
+    ...JWT_FLAGS,
     'log-level': { type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], env: 'SWITCHYARD_LOG_LEVEL', default: 'info', description: 'Log level (logs go to stderr)' },
   },
   examples: [
     'switchyard gateway --config gateway.yaml',
     'switchyard gateway -c gateway.yaml --port 0',
     'switchyard gateway --control-plane http://10.0.0.5:8080 --token $SWITCHYARD_TOKEN --port 8081',
+    'switchyard gateway --control-plane http://10.0.0.5:8080 --jwt-jwks https://idp.example/.well-known/jwks.json --jwt-audience switchyard',
     'kill -HUP <pid>     # reload the config',
   ],
   async run({ flags, io, signal }) {
     const logger = createLogger({ name: 'gateway', level: flags.logLevel, destination: process.stderr, pretty: process.stderr.isTTY });
     if (!flags.config && !flags.controlPlane) throw new SwitchyardError('invalid_argument', 'give --config FILE, or --control-plane URL to follow a control plane');
+    const jwtFlag = jwtFlagGiven(flags);
+    if (jwtFlag && !flags.controlPlane) throw new UsageError(`${jwtFlag} needs --control-plane: a JWT names a Tenant, and tenants come from the control plane`, jwtFlag);
+    if (jwtFlag && flags.noAuth) throw new UsageError(`${jwtFlag} and --no-auth contradict each other: JWT auth is auth`, jwtFlag);
+    const jwt = await loadJwtFlags(flags, logger);
     const base = flags.config ? loadGatewayConfig({ file: flags.config }) : loadGatewayConfig({ object: {} });
     const config = { ...base, listen: { host: flags.host ?? base.listen.host, port: flags.port ?? base.listen.port } };
     let table: ControlPlaneTable | undefined;
@@ -46,7 +85,9 @@ export const gatewayCommand = defineCommand({
       table.start(flags.controlPlane);
     }
     // Following a control plane: API keys (and their revocations) arrive with its watch stream.
-    const auth = table && !flags.noAuth ? new ApiKeyAuth({ index: table.keys }) : undefined;
+    // With --jwt-*: bearer JWTs naming a tenant are verified first; everything else is an API key.
+    const keys = table && !flags.noAuth ? new ApiKeyAuth({ index: table.keys }) : undefined;
+    const auth = keys && jwt && table ? new JwtAuth({ ...jwt.options, inner: keys, tenants: table.keys }) : keys;
     const limiter = flags.redisUrl ? await createRedisRateLimiter({ redis: flags.redisUrl, failMode: flags.redisFailMode, logger }) : new MemoryRateLimiter();
     // Usage records go to the control plane in batches (POST /api/v1/usage).
     const usageClient = flags.controlPlane && flags.token ? new SwitchyardClient({ server: flags.controlPlane, token: flags.token, timeoutMs: 10_000 }) : undefined;
@@ -62,6 +103,7 @@ export const gatewayCommand = defineCommand({
     process.off('SIGHUP', onHup);
     logger.info({ timeoutMs: config.drainTimeout }, 'draining');
     await table?.stop();
+    jwt?.close();
     await gateway.drain();
     await usage?.close();
     await usageClient?.close();

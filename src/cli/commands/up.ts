@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { DEMO_CLUSTERS, DEMO_FUNCTION } from '../../control/index.js';
 import { createLogger } from '../../observability/index.js';
 import { DEMO_TENANT, SwitchyardServer } from '../../server.js';
-import { defineCommand } from '../framework.js';
+import { defineCommand, UsageError } from '../framework.js';
+import { JWT_FLAGS, jwtFlagGiven, loadJwtFlags } from './gateway.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/switchyard.js', import.meta.url));
 
@@ -32,13 +33,17 @@ export const upCommand = defineCommand({
     'no-auth': { type: 'bool', description: 'Serve the OpenAI API without API keys (local experiments only; the admin API still needs its token)' },
     'redis-url': { type: 'string', description: 'Keep rate-limit counters in Redis, shared by every gateway (e.g. redis://127.0.0.1:6379)', placeholder: 'url' },
     'redis-fail-mode': { type: 'enum', values: ['open', 'closed'], default: 'open', description: "When Redis is down: admit under a local limit ('open') or refuse with 503 ('closed')" },
+    ...JWT_FLAGS,
     'log-level': { type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], env: 'SWITCHYARD_LOG_LEVEL', default: 'warn', description: 'Log level (logs go to stderr)' },
   },
-  examples: ['switchyard up --demo', 'switchyard up --data-dir /var/lib/switchyard --port 8080', 'SWITCHYARD_ADMIN_TOKEN=secret switchyard up --demo --port 0', 'switchyard up --database-url postgres://switchyard@db:5432/switchyard'],
+  examples: ['switchyard up --demo', 'switchyard up --demo --jwt-jwks ./jwks.json --jwt-issuer https://idp.example', 'switchyard up --data-dir /var/lib/switchyard --port 8080', 'SWITCHYARD_ADMIN_TOKEN=secret switchyard up --demo --port 0', 'switchyard up --database-url postgres://switchyard@db:5432/switchyard'],
   async run({ flags, io, signal }) {
     const logger = createLogger({ name: 'switchyard', level: flags.logLevel, destination: process.stderr, pretty: process.stderr.isTTY });
     const dataDir = resolve(flags.dataDir);
     const started = performance.now();
+    const jwtFlag = jwtFlagGiven(flags);
+    if (jwtFlag && flags.noAuth) throw new UsageError(`${jwtFlag} and --no-auth contradict each other: JWT auth is auth`, jwtFlag);
+    const jwt = await loadJwtFlags(flags, logger);
     const server = await SwitchyardServer.start({
       dataDir,
       host: flags.host,
@@ -48,6 +53,7 @@ export const upCommand = defineCommand({
       demoSpeedup: flags.demoSpeedup,
       heartbeatIntervalMs: flags.heartbeatInterval,
       auth: !flags.noAuth,
+      ...(jwt ? { jwt: jwt.options } : {}),
       ...(flags.redisUrl ? { redisUrl: flags.redisUrl, redisFailMode: flags.redisFailMode } : {}),
       ...(process.env.SWITCHYARD_ADMIN_TOKEN ? { adminToken: process.env.SWITCHYARD_ADMIN_TOKEN } : {}),
       switchyardBin: [process.execPath, BIN],
@@ -93,6 +99,7 @@ export const upCommand = defineCommand({
     await new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })));
     io.stdout('shutting down: stopping agents, draining replicas...\n');
     await server.close({ stopReplicas: true });
+    jwt?.close();
     io.stdout('stopped\n');
     return 0;
   },

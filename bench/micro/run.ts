@@ -1,14 +1,14 @@
 /**
  * Micro-benchmarks of the hot-path building blocks (no network): routing decisions, request
- * validation, SSE parsing, Prometheus scrape parsing, KV-event decoding, and the engine model on
- * the virtual clock. `npm run bench:micro [-- --json] [-- --write]`.
+ * validation, SSE parsing, Prometheus scrape parsing, KV-event decoding, the engine model on
+ * the virtual clock, and cluster prefix summaries (build, lookup, decode). `npm run bench:micro [-- --json] [-- --write]`.
  */
 import { SimWorker, buildEngineConfig, EngineCore, EngineRunner } from '../../src/engines/index.js';
 import { VirtualClock } from '../../src/core/index.js';
 import { decodeKvEventBatch, encodeKvEventBatch, type KvCacheEvent } from '../../src/kvevents/index.js';
 import { parsePrometheusText } from '../../src/observability/index.js';
 import { ChatCompletionRequest, parseRequest, SseParser } from '../../src/openai/index.js';
-import { compileProfiles, Router, routerTesting } from '../../src/router/index.js';
+import { compileProfiles, KvBlockIndex, kvPrefixHashes, PrefixSummary, Router, routerTesting } from '../../src/router/index.js';
 import { machineInfo, machineLine } from '../common/machine.js';
 import { BENCHMARKS_DOC, writeSection } from '../common/doc-section.js';
 
@@ -122,9 +122,46 @@ function engineRow(): Row {
   return { name: 'engine model on the virtual clock (200 requests × 512 prompt / 128 output, H100)', unit: 'µs/output token', ...t, note: `${(1 / t.median).toFixed(2)} M simulated tokens/s of CPU (${tokens} tokens over all runs)` };
 }
 
+/**
+ * A cluster agent's summary work: build a PrefixSummary (64 KiB cap) from its KvBlockIndex, and
+ * the gateway's side: decode it once per change, then one heldBlocks per two-layer decision.
+ * The index holds documents of 500 blocks (16 tokens) sharing a 20-block system prompt.
+ */
+function prefixSummaryRows(): Row[] {
+  const rows: Row[] = [];
+  const BS = 16;
+  const docTokens = (d: number): number[] => Array.from({ length: 500 * BS }, (_, i) => (i < 20 * BS ? 1 + i : 100_000 + d * 10_000 + i));
+  for (const blocks of [50_000, 400_000]) {
+    const index = new KvBlockIndex({ blockSize: BS, expectedBlocks: blocks + 1000 });
+    const docs = Math.ceil(blocks / 480);
+    for (let d = 0; d < docs; d++) {
+      const tokens = docTokens(d);
+      index.blockStored(`w${d % 8}`, { blockHashes: Array.from({ length: 500 }, (_, i) => BigInt(d * 1000 + i + 1)), parentBlockHash: null, tokenIds: tokens, blockSize: BS, loraId: null });
+    }
+    let summary = PrefixSummary.build(index);
+    const tb = timeIt(() => void (summary = PrefixSummary.build(index)), 1, 7);
+    const held = index.stats().blocks;
+    rows.push({ name: `PrefixSummary.build from a KvBlockIndex of ${held} distinct blocks (8 workers)`, unit: 'ms/build', median: tb.median / 1000, best: tb.best / 1000, note: `${summary.byteLength} B, level ${summary.sampleShift} (1 in ${2 ** summary.sampleShift} blocks), ${summary.entries} checkpoints, expected FP ${(summary.falsePositiveRate * 100).toFixed(2)}%` });
+    const prompt = kvPrefixHashes([...docTokens(3), ...Array.from({ length: 12 * BS }, (_, i) => 7 + i)], BS);
+    let sink = 0;
+    const iters = 2000;
+    const tl = timeIt(() => {
+      for (let i = 0; i < iters; i++) sink += summary.heldBlocks(prompt);
+    }, iters);
+    if (sink < 0) throw new Error('unreachable'); // keeps the loop from being optimised away
+    rows.push({ name: `PrefixSummary.heldBlocks, 512-block prompt (500 held), summary of ${held} blocks`, unit: 'µs/lookup', ...tl, note: `answers ${summary.heldBlocks(prompt)} blocks (exact: 500)` });
+    const bytes = summary.encode();
+    const td = timeIt(() => {
+      for (let i = 0; i < 20; i++) PrefixSummary.decode(bytes);
+    }, 20);
+    rows.push({ name: `PrefixSummary.decode, ${bytes.length} B`, unit: 'µs/decode', ...td, note: 'once per changed summary, at the gateway' });
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const args = new Set(process.argv.slice(2));
-  const rows: Row[] = [...routerRows(), validationRow(), sseRow(), await prometheusRow(), ...kvDecodeRows(), engineRow()];
+  const rows: Row[] = [...routerRows(), validationRow(), sseRow(), await prometheusRow(), ...kvDecodeRows(), engineRow(), ...prefixSummaryRows()];
   const m = machineInfo();
   if (args.has('--json')) {
     process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), machine: m, rows })}\n`);

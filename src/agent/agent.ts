@@ -8,19 +8,29 @@
  * logged once per outage (warn), then once when it is back (info), and retried at the next
  * tick; the agent never crashes on it. A tick that comes while a heartbeat is still in
  * flight is skipped.
+ *
+ * With a client that can report them (`putPrefixSummary`), the agent also subscribes to the KV
+ * events of its cluster's ready replicas (refreshed at each heartbeat's Deployment listing) and
+ * reports a prefix summary of what they hold (PrefixReporter, ADR 0016): the gateways' cluster
+ * layer routes on it without indexing every block of every worker.
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import type { ResourceOf, DeploymentResource, FunctionResource, Heartbeat, NodeInventory } from '../api/index.js';
+import type { KvFeedSource } from '../kvevents/index.js';
 import { formatDuration, type Clock, type TimerHandle } from '../core/index.js';
 import type { Logger } from '../observability/index.js';
 import { nodeInventory, normalizeGpuType, type GpuDiscovery } from './gpus.js';
+import { PrefixReporter, type PrefixReporterOptions, type PrefixSummaryClient } from './prefix-reporter.js';
 
 /** What the agent needs of the admin API (SwitchyardClient satisfies it). */
-export interface AgentClient {
+export interface AgentClient extends Partial<PrefixSummaryClient> {
   heartbeat(cluster: string, hb: Heartbeat & { intervalMs?: number }): Promise<void>;
   list<K extends 'Deployment' | 'Function'>(kind: K): Promise<{ items: ResourceOf<K>[] }>;
 }
+
+/** Prefix summary settings (PrefixReporterOptions without what the agent supplies). */
+export type AgentPrefixSummaryOptions = Omit<PrefixReporterOptions, 'cluster' | 'client' | 'clock' | 'logger'>;
 
 export interface ProbeResult {
   healthy: boolean;
@@ -44,6 +54,11 @@ export interface ClusterAgentOptions {
   agentVersion?: string;
   /** Called once, after the first heartbeat the control plane accepted. */
   onRegistered?: () => void;
+  /**
+   * Report prefix summaries of the cluster's KV caches (when the client can). Default on, re-sent
+   * unchanged every heartbeat interval; false: off.
+   */
+  prefixSummaries?: AgentPrefixSummaryOptions | false;
 }
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
@@ -65,6 +80,8 @@ export class ClusterAgent {
   /** Why listing Deployments failed at the last heartbeat ('' when it worked); warned about once. */
   private listProblem = '';
   private listProblemLogged = false;
+  /** The cluster's KV index and its summary reporter (undefined: not reporting). */
+  readonly prefixes: PrefixReporter | undefined;
 
   constructor(private readonly opts: ClusterAgentOptions) {
     this.cluster = opts.cluster;
@@ -73,6 +90,11 @@ export class ClusterAgent {
     this.node = nodeInventory(opts.gpus, opts.nodeName);
     this.probe = opts.probe ?? httpHealthProbe;
     this.version = opts.agentVersion ?? packageVersion();
+    const client = opts.client;
+    if (opts.prefixSummaries !== false && client.putPrefixSummary) {
+      const put = client.putPrefixSummary.bind(client);
+      this.prefixes = new PrefixReporter({ refreshMs: this.intervalMs, ...opts.prefixSummaries, cluster: opts.cluster, client: { putPrefixSummary: put }, clock: opts.clock, logger: opts.logger });
+    }
   }
 
   /** True once the control plane has accepted a heartbeat. */
@@ -85,6 +107,7 @@ export class ClusterAgent {
     if (this.running) return this.idle();
     this.running = true;
     this.tick();
+    this.prefixes?.start();
     return this.idle();
   }
 
@@ -94,6 +117,7 @@ export class ClusterAgent {
     this.opts.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.idle();
+    await this.prefixes?.stop();
   }
 
   /** Resolves when no heartbeat is in flight. */
@@ -105,6 +129,7 @@ export class ClusterAgent {
   async buildHeartbeat(): Promise<Heartbeat & { intervalMs: number }> {
     const { deployments, functions } = await this.fetchResources();
     const ours = deployments.filter((d) => d.spec.cluster === this.cluster);
+    this.prefixes?.sync(kvSourcesOf(ours));
     const inUse = gpusInUse(ours, functions);
     const node: NodeInventory = { ...this.node, gpus: this.node.gpus.map((g) => ({ ...g, inUse: Math.min(g.count, inUse.get(g.type) ?? 0) })) };
     const urls = [...new Set(ours.flatMap((d) => (d.status?.replicas ?? []).filter((r) => r.endpoint && r.state !== 'stopped').map((r) => r.endpoint!)))];
@@ -183,6 +208,13 @@ export class ClusterAgent {
       functions: fns.status === 'fulfilled' ? fns.value.items.filter((r) => r.kind === 'Function') : [],
     };
   }
+}
+
+/** Where the ready replicas of these Deployments publish KV events, by replica id. */
+export function kvSourcesOf(deployments: readonly DeploymentResource[]): Map<string, KvFeedSource> {
+  const out = new Map<string, KvFeedSource>();
+  for (const d of deployments) for (const r of d.status?.replicas ?? []) if (r.state === 'ready' && r.kvEvents) out.set(r.id, r.kvEvents);
+  return out;
 }
 
 /** GPUs (by normalized type) used by the ready replicas of these Deployments. */

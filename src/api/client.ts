@@ -9,6 +9,7 @@ import type { CreateApiKeyRequest, RotateApiKeyRequest } from './apikey.js';
 import type { AuditQuery, StoredAuditEntry } from './audit.js';
 import type { Heartbeat } from './cluster.js';
 import { KINDS, type AnyResource, type ApiKeyResource, type Kind, type ResourceOf } from './kinds.js';
+import type { PrefixSummaryItem, PrefixSummaryList, PrefixSummaryPut } from './prefix-summary.js';
 import type { AdminRole, TokenInfo } from './token.js';
 import type { PriceTable, UsageAggregate, UsageRecord } from './usage.js';
 
@@ -106,6 +107,24 @@ export class SwitchyardClient {
   }
   async heartbeat(cluster: string, hb: Heartbeat & { intervalMs?: number }): Promise<void> {
     await this.call('POST', `/api/v1/clusters/${encodeURIComponent(cluster)}/heartbeat`, hb);
+  }
+  /** Report the cluster's prefix summary (agent token of that cluster). */
+  async putPrefixSummary(cluster: string, body: PrefixSummaryPut): Promise<void> {
+    await this.call('PUT', `/api/v1/clusters/${encodeURIComponent(cluster)}/prefix-summary`, body);
+  }
+  /** One cluster's latest prefix summary (404 when none). */
+  async prefixSummary(cluster: string): Promise<PrefixSummaryItem> {
+    return (await this.call('GET', `/api/v1/clusters/${encodeURIComponent(cluster)}/prefix-summary`)) as PrefixSummaryItem;
+  }
+  /** Every cluster's latest prefix summary, or null when nothing changed since `etag` (304). */
+  async prefixSummaries(etag?: string, signal?: AbortSignal): Promise<{ list: PrefixSummaryList; etag: string } | null> {
+    const res = await this.raw('GET', '/api/v1/prefix-summaries', { signal, headers: etag ? { 'if-none-match': etag } : {} });
+    if (res.statusCode === 304) {
+      await res.body.dump();
+      return null;
+    }
+    const list = JSON.parse(await res.body.text()) as PrefixSummaryList;
+    return { list, etag: String(res.headers.etag ?? '') };
   }
   async clusterToken(cluster: string): Promise<string> {
     return ((await this.call('POST', `/api/v1/clusters/${encodeURIComponent(cluster)}/token`, {})) as { token: string }).token;
@@ -205,13 +224,13 @@ export class SwitchyardClient {
     return h;
   }
 
-  private async raw(method: Dispatcher.HttpMethod, path: string, opts: { body?: string; contentType?: string; signal?: AbortSignal | undefined; timeout?: boolean }): Promise<Dispatcher.ResponseData> {
+  private async raw(method: Dispatcher.HttpMethod, path: string, opts: { body?: string; contentType?: string; signal?: AbortSignal | undefined; timeout?: boolean; headers?: Record<string, string> }): Promise<Dispatcher.ResponseData> {
     const timeout = opts.timeout === false ? 0 : (this.options.timeoutMs ?? 30_000);
     let res: Dispatcher.ResponseData;
     try {
       res = await request(this.server + path, {
         method,
-        headers: this.headers(opts.contentType),
+        headers: { ...this.headers(opts.contentType), ...opts.headers },
         body: opts.body,
         dispatcher: this.dispatcher,
         signal: opts.signal,

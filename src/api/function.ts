@@ -50,7 +50,19 @@ export const FunctionSpecSchema = z
         profile: z.string().min(1).default('default'),
         /** Two-layer routing: pick the cluster with this profile (e.g. cluster_score), then the replica with `profile`. */
         clusterProfile: z.string().min(1).optional(),
+        /**
+         * Two-layer routing: what the cluster layer's KV signal comes from. 'summary': the prefix
+         * summaries clusters' agents report (ADR 0016); 'exact': the gateway's own index of every
+         * worker's KV events. Absent: per cluster, its summary when there is one, else exact.
+         */
+        clusterKv: z.enum(['summary', 'exact']).optional(),
         sessionAffinity: z.boolean().default(true),
+        tokenizer: z
+          .union([z.enum(['sim', 'none']), z.strictObject({ path: z.string().min(1).describe('A local directory holding tokenizer.json (+ tokenizer_config.json / chat_template.jinja), or the tokenizer.json file') })])
+          .optional()
+          .describe(
+            "How the gateway tokenizes prompts for exact KV-aware routing. Default: runtime 'sim' → the simulator's (or, when model is a local path, that directory's); other runtimes → the model's tokenizer.json when model is a local directory, else none (approximate routing). Tokenizers are never downloaded.",
+          ),
       })
       .prefault({}),
     targetClusters: z.array(ClusterSelectorSchema).default([]),
@@ -90,6 +102,12 @@ export const FunctionStatusSchema = z.object({
   observedGeneration: z.number().int(),
 });
 export type FunctionStatus = z.infer<typeof FunctionStatusSchema>;
+
+/** The local path a model URI names (`/abs`, `./rel`, `../rel`, `file://...`), or undefined (a Hugging Face id or a remote URI). */
+export function localModelPath(model: string): string | undefined {
+  if (model.startsWith('file://')) return model.slice('file://'.length);
+  return model.startsWith('/') || model.startsWith('./') || model.startsWith('../') ? model : undefined;
+}
 
 /** The served model name of a Function. */
 export function servedNameOf(name: string, spec: Pick<FunctionSpec, 'servedName'>): string {

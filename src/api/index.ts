@@ -14,6 +14,7 @@ export * from './token.js';
 export * from './kinds.js';
 export * from './usage.js';
 export * from './audit.js';
+export * from './prefix-summary.js';
 export { BatchBuffer, type BatchBufferOptions, type DropReason } from './batch-buffer.js';
 export { RemoteUsageSink, type RemoteUsageSinkOptions } from './usage-client.js';
 export { parseManifests, validateManifests, ManifestError, type Manifest, type ManifestDocumentError } from './manifest.js';

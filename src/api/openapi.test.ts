@@ -23,6 +23,14 @@ describe('OpenAPI document', () => {
     expect(tenantDelete.parameters.map((p) => p.name)).toEqual(['cascade']);
   });
 
+  it('documents the prefix summary endpoints (agents report, gateways read with an ETag)', () => {
+    const put = (doc.paths['/api/v1/clusters/{name}/prefix-summary'] as { put: { responses: Record<string, unknown> }; get: unknown }).put;
+    expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(['200', '400', '413']));
+    expect(doc.paths['/api/v1/prefix-summaries']).toHaveProperty(['get', 'responses', '304']);
+    expect(doc.components.schemas).toHaveProperty(['PrefixSummaryPut']);
+    expect(doc.components.schemas).toHaveProperty(['PrefixSummary']);
+  });
+
   it('the manifest schemas accept what validation accepts and reject unknown fields, like validation', () => {
     const ajv = new Ajv2020({ strict: false });
     const validate = ajv.compile(doc.components.schemas.FunctionManifest!);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CreateApiKeyRequestSchema, RotateApiKeyRequestSchema } from './apikey.js';
 import { HeartbeatSchema } from './cluster.js';
 import { KIND_NAMES, KINDS, manifestSchema, resourceSchema, type Kind } from './kinds.js';
+import { PREFIX_SUMMARY_ITEM_JSON_SCHEMA, PREFIX_SUMMARY_MAX_BYTES, PrefixSummaryPutSchema } from './prefix-summary.js';
 import { ADMIN_ROLES, CreateTokenRequestSchema } from './token.js';
 import { PriceTableSchema, UsagePostSchema } from './usage.js';
 
@@ -76,6 +77,8 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
   const schemas: Json = {
     Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', properties: { message: { type: 'string' }, type: { type: 'string' }, param: { type: ['string', 'null'] }, code: { type: ['string', 'null'] } } } } },
     Heartbeat: jsonSchema(HeartbeatSchema, 'input'),
+    PrefixSummaryPut: jsonSchema(PrefixSummaryPutSchema, 'input'),
+    PrefixSummary: PREFIX_SUMMARY_ITEM_JSON_SCHEMA,
     CreateApiKeyRequest: jsonSchema(CreateApiKeyRequestSchema, 'input'),
     RotateApiKeyRequest: jsonSchema(RotateApiKeyRequestSchema, 'input'),
     UsagePost: jsonSchema(UsagePostSchema, 'input'),
@@ -137,6 +140,34 @@ export function buildOpenApiDocument(version = '0.1.0'): Json {
     '/api/v1/clusters/{name}/heartbeat': {
       parameters: [nameParam],
       post: { tags: ['Cluster'], summary: "An agent's heartbeat (cluster token)", operationId: 'heartbeat', requestBody: { required: true, content: json(ref('Heartbeat')) }, responses: { 200: { description: 'Accepted' }, 401: errorResponse('Bad cluster token') } },
+    },
+    '/api/v1/clusters/{name}/prefix-summary': {
+      parameters: [nameParam],
+      put: {
+        tags: ['Cluster'],
+        summary: "An agent reports which prompt prefixes its cluster's engines hold (cluster token)",
+        description: `The bytes of a PrefixSummary (ADR 0016: a Bloom filter of checkpoint block hashes, at most ${PREFIX_SUMMARY_MAX_BYTES} bytes), base64. Sent when it changes and re-sent every intervalMs; kept in memory, forgotten after 3 missed re-sends.`,
+        operationId: 'putPrefixSummary',
+        requestBody: { required: true, content: json(ref('PrefixSummaryPut')) },
+        responses: {
+          200: { description: 'Accepted', content: json({ type: 'object', properties: { cluster: { type: 'string' }, version: { type: 'integer' }, changed: { type: 'boolean' }, bytes: { type: 'integer' } } }) },
+          400: errorResponse('Malformed body or summary (the message names the field)'),
+          403: errorResponse("Another cluster's token"),
+          404: errorResponse('No such cluster'),
+          413: errorResponse(`Summary over ${PREFIX_SUMMARY_MAX_BYTES} bytes`),
+        },
+      },
+      get: { tags: ['Cluster'], summary: "The cluster's latest prefix summary", operationId: 'getPrefixSummary', responses: { 200: { description: 'The summary', content: json(ref('PrefixSummary')) }, 404: errorResponse('None reported (or expired)') } },
+    },
+    '/api/v1/prefix-summaries': {
+      get: {
+        tags: ['Cluster'],
+        summary: "Every cluster's latest prefix summary (what gateways' cluster layer reads)",
+        description: 'Answers with an ETag that changes whenever a summary changes or expires; send it back in If-None-Match to get 304 while nothing changed.',
+        operationId: 'listPrefixSummaries',
+        parameters: [{ name: 'If-None-Match', in: 'header', schema: { type: 'string' } }],
+        responses: { 200: { description: 'The summaries', headers: { ETag: { schema: { type: 'string' } } }, content: json({ type: 'object', properties: { items: { type: 'array', items: ref('PrefixSummary') }, version: { type: 'string' } } }) }, 304: { description: 'Unchanged since If-None-Match' } },
+      },
     },
     '/api/v1/clusters/{name}/token': {
       parameters: [nameParam],

@@ -1,9 +1,9 @@
 /**
  * ControlPlane: the store, the resource service (with its admission checks: GPU quotas, API
  * key tenants), git history, tokens, API keys, cluster health, the reconciler, usage metering
- * (with the price table) and the audit log, wired together. `switchyard up` (src/server.ts)
- * mounts its HTTP API next to a gateway and gives the gateway `usage` as its UsageSink; tests
- * open one directly.
+ * (with the price table), the audit log and the clusters' prefix summaries, wired together.
+ * `switchyard up` (src/server.ts) mounts its HTTP API next to a gateway and gives the gateway
+ * `usage` as its UsageSink; tests open one directly.
  */
 import { join } from 'node:path';
 import { KIND_NAMES } from '../api/index.js';
@@ -18,6 +18,7 @@ import { ClusterMonitor } from './clusters.js';
 import { GitHistory } from './history.js';
 import { ProviderRegistry } from './providers.js';
 import { PriceBook } from './pricing.js';
+import { PrefixSummaryRegistry } from './prefix-summaries.js';
 import { gpuQuotaCheck } from './quota.js';
 import { Reconciler } from './reconciler.js';
 import { manifestOf, ResourceService } from './resources.js';
@@ -67,6 +68,8 @@ export class ControlPlane {
   readonly pricing: PriceBook;
   /** The audit log of admin actions. */
   readonly audit: AuditLog;
+  /** Each cluster's latest prefix summary from its agent (in memory; ADR 0016). */
+  readonly prefixSummaries: PrefixSummaryRegistry;
   /** Set when the admin token was created at this start (print it once). */
   bootstrapToken: { token: string; generated: boolean } | undefined;
   private readonly abort = new AbortController();
@@ -91,7 +94,9 @@ export class ControlPlane {
     this.pricing = new PriceBook(store, clock, logger.child({ component: 'pricing' }));
     this.audit = new AuditLog(store, clock, logger.child({ component: 'audit' }));
     const { retainMs: _retain, ...usage } = o.usage ?? {};
-    this.usage = new UsageMeter({ store, service, prices: () => this.pricing.current(), clock, logger: logger.child({ component: 'usage' }), metrics: o.metrics ?? createMetricsRegistry(), ...usage });
+    const metrics = o.metrics ?? createMetricsRegistry();
+    this.usage = new UsageMeter({ store, service, prices: () => this.pricing.current(), clock, logger: logger.child({ component: 'usage' }), metrics, ...usage });
+    this.prefixSummaries = new PrefixSummaryRegistry(clock, metrics);
     this.providers = new ProviderRegistry(o.providers);
     this.apiKeys = new ApiKeyService(service, clock);
     this.clusters = new ClusterMonitor(service, clock, logger, o.heartbeatCheckMs ?? 1000);

@@ -14,6 +14,7 @@ import { API_KEY_WRITE_REFUSED } from './apikeys.js';
 import { actionOf, whoOf } from './audit.js';
 import type { ControlPlane } from './control-plane.js';
 import { KIND_SEG, NAME_SEG, kindOf, parseJson, readText, tenantOf, type Ctx, type Route } from './http-common.js';
+import { prefixSummaryRoutes } from './http-prefix.js';
 import { tenancyRoutes } from './http-tenancy.js';
 import { usageRoutes } from './http-usage.js';
 import { authorize, type Need } from './permissions.js';
@@ -41,6 +42,7 @@ const routes: Route[] = [
     sendJson(c.res, 200, { token });
   }),
   route('GET', `/api/v1/deployments/${NAME_SEG}/logs`, () => ({ action: 'read', kind: 'Deployment' }), logs),
+  ...prefixSummaryRoutes,
   ...tenancyRoutes,
   ...usageRoutes,
   route('GET', `/api/v1/${KIND_SEG}`, (_cp, p) => ({ action: 'read', kind: kindOf(p[0]) }), async (cp, c) => {

@@ -3,7 +3,8 @@
  * validation, admission checks (GPU quotas), optimistic concurrency and git history; the
  * reconciler that turns them into replicas through providers; cluster heartbeats; tokens with
  * roles; API key minting, and the ApiKeyIndex gateways authenticate keys with; and the admin
- * HTTP API with its watch stream; usage metering (UsageMeter, the price table) and the audit log.
+ * HTTP API with its watch stream; usage metering (UsageMeter, the price table), the audit log, and
+ * the clusters' prefix summaries (agents report them, gateways read them).
  */
 export { ControlPlane, type ControlPlaneOptions, type UsageOptions } from './control-plane.js';
 export { handleAdminRequest } from './http-api.js';
@@ -23,3 +24,4 @@ export { DEMO_CLUSTERS, DEMO_FUNCTION, demoManifests, type DemoCluster } from '.
 export { UsageMeter, type UsageMeterOptions } from './usage.js';
 export { PriceBook } from './pricing.js';
 export { AuditLog, scrub, type AuditWho, type AuditWhat } from './audit.js';
+export { PrefixSummaryRegistry, PREFIX_SUMMARY_MISSED_RESENDS, type PrefixSummaryReport } from './prefix-summaries.js';

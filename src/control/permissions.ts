@@ -8,7 +8,7 @@
  *   viewer        everything but tokens, audit  nothing
  *   tenant-admin  its Tenant, its tenant's keys its tenant's keys (create, rotate, revoke, delete)
  *                 and usage, the price table
- *   agent         every kind, the watch          its own cluster's heartbeat; usage records (the
+ *   agent         every kind, the watch          its own cluster's heartbeat and prefix summary; usage records (the
  *                                               gateways of its cluster report with its token)
  */
 import { KINDS, type Kind } from '../api/index.js';
@@ -24,6 +24,7 @@ export type Need =
   | { readonly action: 'apply' }
   /** Create, list or delete admin tokens. */
   | { readonly action: 'tokens' }
+  /** Report a cluster's heartbeats and prefix summaries (its agent). */
   | { readonly action: 'heartbeat'; readonly cluster: string }
   /** Read usage aggregates; `tenant` when the query is limited to one tenant. */
   | { readonly action: 'usage'; readonly tenant?: string | undefined }
@@ -86,7 +87,7 @@ function describeNeed(need: Need): string {
     case 'tokens':
       return 'manage admin tokens';
     case 'heartbeat':
-      return `send heartbeats for cluster '${need.cluster}'`;
+      return `report heartbeats or prefix summaries for cluster '${need.cluster}'`;
     case 'usage':
       return need.tenant !== undefined ? `read the usage of tenant '${need.tenant}'` : 'read the usage of every tenant';
     case 'usage-query':

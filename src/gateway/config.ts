@@ -7,7 +7,7 @@
  * models:
  *   - name: llama-3.1-8b
  *     profile: default              # a routing profile (built-in or from `profiles`)
- *     tokenizer: none               # 'sim': tokenize prompts like the simulator (exact KV routing)
+ *     tokenizer: none               # 'sim' (the simulator's) or { path: /models/llama }: exact KV routing
  *     endpoints:
  *       - { url: http://127.0.0.1:8001, labels: { cluster: aws-us-east, region: us-east-1, gpu: A100 },
  *           kvEvents: { endpoint: 'tcp://127.0.0.1:5557', replayEndpoint: 'tcp://127.0.0.1:5558' } }
@@ -47,9 +47,12 @@ const ModelSchema = z.strictObject({
   profile: z.string().min(1).default('default'),
   /**
    * Tokenize prompts in the gateway for exact KV-aware routing: 'sim' = the simulated engine's
-   * tokenizer and chat template. 'none': no token ids (approximate and load signals only).
+   * tokenizer and chat template; `{ path }` = a local model directory (tokenizer.json +
+   * tokenizer_config.json / chat_template.jinja) or its tokenizer.json, never downloaded (a
+   * relative path is relative to the gateway's working directory). 'none': no token ids
+   * (approximate and load signals only), as for a path that cannot be loaded.
    */
-  tokenizer: z.enum(['none', 'sim']).default('none'),
+  tokenizer: z.union([z.enum(['none', 'sim']), z.strictObject({ path: z.string().min(1) })]).default('none'),
   /** Two-layer routing: pick the cluster (endpoint label `cluster`) with this profile first, e.g. cluster_score. */
   clusterProfile: z.string().min(1).optional(),
   endpoints: z.array(EndpointSchema).min(1),

@@ -3,28 +3,46 @@
  * follow the watch stream. Endpoints are the ready replicas of every Deployment whose cluster
  * is not Unhealthy. When the control plane is unreachable the gateway keeps serving from the
  * last table it built, and reconnects with backoff (resuming from the last resourceVersion).
+ * It also polls the clusters' prefix summaries (PrefixSummaryFeed) for two-layer routing.
  */
-import { clusterLabels, SwitchyardClient, type AnyResource, type ClusterResource, type DeploymentResource, type FunctionResource, type Kind } from '../api/index.js';
+import { clusterLabels, localModelPath, SwitchyardClient, type AnyResource, type ClusterResource, type DeploymentResource, type FunctionResource, type Kind } from '../api/index.js';
 import { ApiKeyIndex } from '../control/index.js';
 import { SwitchyardError } from '../core/index.js';
 import { createNullLogger, type Logger } from '../observability/index.js';
-import { StaticRoutingTable, type GatewayEndpoint, type ModelRoute, type RoutingTable } from './table.js';
+import type { ClusterPrefixSummaries } from '../router/index.js';
+import { PrefixSummaryFeed } from './prefix-summaries.js';
+import { StaticRoutingTable, type GatewayEndpoint, type ModelRoute, type RoutingTable, type TokenizerSpec } from './table.js';
+
+/**
+ * How the gateway tokenizes a Function's prompts: `spec.routing.tokenizer` when set; else the
+ * simulator's for runtime sim (the model directory's when `model` is a local path: the local
+ * provider runs `worker sim --tokenizer` with it); else the model's own tokenizer.json, which
+ * KvRouting loads only from a local directory (a Hugging Face id that is not one, or an s3://
+ * URI, is logged once and routes approximately).
+ */
+export function tokenizerOf(fn: FunctionResource): { tokenizer?: TokenizerSpec } {
+  const set = fn.spec.routing.tokenizer;
+  if (set !== undefined) return set === 'none' ? {} : { tokenizer: set };
+  const local = localModelPath(fn.spec.model);
+  if (fn.spec.runtime === 'sim' && fn.spec.command === undefined) return { tokenizer: local !== undefined ? { path: local } : 'sim' };
+  return { tokenizer: { path: local ?? fn.spec.model } };
+}
 
 /** Build routes from resources (pure). */
 export function routesFromResources(fns: Iterable<FunctionResource>, deps: Iterable<DeploymentResource>, clusters: Iterable<ClusterResource>): ModelRoute[] {
   const fnBy = new Map([...fns].map((f) => [f.metadata.name, f]));
   const clBy = new Map([...clusters].map((c) => [c.metadata.name, c]));
-  const byModel = new Map<string, { profile: string; tokenizer?: 'sim'; clusterProfile?: string; endpoints: GatewayEndpoint[] }>();
+  const byModel = new Map<string, { profile: string; tokenizer?: TokenizerSpec; clusterProfile?: string; clusterKv?: 'summary' | 'exact'; endpoints: GatewayEndpoint[] }>();
   for (const d of deps) {
     const fn = fnBy.get(d.spec.function);
     const cl = clBy.get(d.spec.cluster);
     if (!fn || !cl || cl.status?.health === 'Unhealthy') continue;
     const model = fn.spec.servedName ?? fn.metadata.name;
     let route = byModel.get(model);
-    // The simulator's prompts can be tokenized here exactly as the engine does (exact KV routing).
+    // Prompts are tokenized here exactly as the engine does them (exact KV routing) when possible.
     if (!route) {
       const r = fn.spec.routing;
-      route = { profile: r.profile, ...(fn.spec.runtime === 'sim' && fn.spec.command === undefined ? { tokenizer: 'sim' as const } : {}), ...(r.clusterProfile !== undefined ? { clusterProfile: r.clusterProfile } : {}), endpoints: [] };
+      route = { profile: r.profile, ...tokenizerOf(fn), ...(r.clusterProfile !== undefined ? { clusterProfile: r.clusterProfile } : {}), ...(r.clusterKv !== undefined ? { clusterKv: r.clusterKv } : {}), endpoints: [] };
       byModel.set(model, route);
     }
     const gpu = fn.spec.resources.gpu.type;
@@ -44,6 +62,8 @@ export interface ControlPlaneTableOptions {
   backoff?: { initial: number; max: number };
   /** Also follow ApiKeys and Tenants into `keys` (for API-key auth). Default true. */
   apiKeys?: boolean;
+  /** Poll the clusters' prefix summaries every this many ms (0: not at all). Default 1 s. */
+  prefixSummaryIntervalMs?: number;
 }
 
 const ROUTING_KINDS: readonly Kind[] = ['Function', 'Deployment', 'Cluster'];
@@ -64,6 +84,7 @@ export class ControlPlaneTable implements RoutingTable {
   readonly ready: Promise<void> = new Promise((r) => (this.synced = r));
   /** Whether the last connection attempt is up (for /debug and logs). */
   connected = false;
+  private summaries: PrefixSummaryFeed | undefined;
 
   constructor(private readonly o: ControlPlaneTableOptions) {
     this.logger = o.logger ?? createNullLogger('control-table');
@@ -76,12 +97,27 @@ export class ControlPlaneTable implements RoutingTable {
     const client = new SwitchyardClient({ server, token: this.o.token, timeoutMs: 10_000 });
     this.client = client;
     this.loop = this.run(client);
+    if (this.o.prefixSummaryIntervalMs !== 0) {
+      this.summaries = new PrefixSummaryFeed({ source: client, logger: this.logger, ...(this.o.prefixSummaryIntervalMs !== undefined ? { intervalMs: this.o.prefixSummaryIntervalMs } : {}) });
+      this.summaries.start();
+    }
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
+    await this.summaries?.stop();
     await this.client?.close();
+  }
+
+  /** The clusters' prefix summaries (two-layer routing's cluster layer), once started. */
+  get prefixSummaries(): ClusterPrefixSummaries | undefined {
+    return this.summaries;
+  }
+
+  /** The summary feed itself (stats, tests). */
+  get prefixSummaryFeed(): PrefixSummaryFeed | undefined {
+    return this.summaries;
   }
 
   models(): readonly string[] {

@@ -11,7 +11,7 @@ import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest, parseJsonBo
 import type { EndpointView, RouteRequest } from '../router/index.js';
 import type { PromptTokenizer } from '../tokenizers/index.js';
 import { chatRequestCertainlyValid } from './precheck.js';
-import type { RoutingTable } from './table.js';
+import type { RoutingTable, TokenizerSpec } from './table.js';
 import type { Caller } from './tenancy.js';
 
 export type ApiKind = 'chat' | 'completions' | 'embeddings' | 'responses';
@@ -61,7 +61,7 @@ interface ParsedFields {
 
 /** Where prompt tokenizers come from (KvRouting): undefined while one loads. */
 export interface TokenizerSource {
-  tokenizer(name: 'sim'): PromptTokenizer | undefined;
+  tokenizer(spec: TokenizerSpec): PromptTokenizer | undefined;
 }
 
 /** Request ids need to be unique, not secret: a random per-process prefix and a counter. */

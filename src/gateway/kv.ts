@@ -10,17 +10,18 @@
  * - an unrepaired gap (replay off, timed out, or the engine restarted) clears that endpoint's
  *   entries: its cache is unknown, so it is treated as empty until new events arrive.
  *
- * Tokenizers load lazily (the sim tokenizer costs ~200 ms and ~20 MB): until one is ready,
- * requests for its models route without token ids (the profile's other signals decide).
+ * Tokenizers load lazily (the sim tokenizer costs ~200 ms and ~20 MB; a model directory's
+ * tokenizer.json is read and parsed once): until one is ready, requests for its models route
+ * without token ids (the profile's other signals decide). One that cannot be loaded (a remote
+ * model URI, a missing directory, a malformed file) is logged once and its models stay on
+ * approximate routing; nothing is ever downloaded.
  */
 import { SwitchyardError } from '../core/index.js';
-import { KvEventSubscriber } from '../kvevents/index.js';
+import { KvEventFeeds, type KvFeedStats } from '../kvevents/index.js';
 import type { Logger, MetricsRegistry } from '../observability/index.js';
 import { applyKvEventBatch, KvBlockIndex } from '../router/index.js';
-import { loadSimTokenizer, PromptTokenizer } from '../tokenizers/index.js';
-import type { GatewayEndpoint, KvEventSource } from './table.js';
-
-export type TokenizerName = 'sim';
+import { loadModelTokenizer, loadSimTokenizer, PromptTokenizer } from '../tokenizers/index.js';
+import type { GatewayEndpoint, KvEventSource, TokenizerSpec } from './table.js';
 
 export interface KvRoutingOptions {
   blockSize: number;
@@ -31,19 +32,13 @@ export interface KvRoutingOptions {
   metrics: MetricsRegistry;
 }
 
-interface Subscription {
-  /** The source it was created for (endpoint|replay|topic): a change resubscribes. */
-  key: string;
-  sub: KvEventSubscriber | null;
-  closed: boolean;
-}
-
-const keyOf = (s: KvEventSource): string => `${s.endpoint}|${s.replayEndpoint ?? ''}|${s.topic ?? ''}`;
-
 export class KvRouting {
   readonly index: KvBlockIndex;
-  private readonly subs = new Map<string, Subscription>();
-  private readonly tokenizers = new Map<TokenizerName, PromptTokenizer | Promise<void>>();
+  /** One subscriber per endpoint with KV events (shared with cluster agents: kvevents/feeds.ts). */
+  private readonly feeds: KvEventFeeds;
+  /** By tokenizer key: loaded, loading, or null (cannot be loaded: logged once, no token ids). */
+  private readonly tokenizers = new Map<string, PromptTokenizer | Promise<void> | null>();
+  private readonly keys = new WeakMap<object, string>();
   private readonly batches;
   private readonly gaps;
 
@@ -76,6 +71,17 @@ export class KvRouting {
         this.set(index.stats().bytesPerEntry);
       },
     });
+    this.feeds = new KvEventFeeds({
+      logger: opts.logger,
+      replayTimeoutMs: opts.replayTimeoutMs,
+      onBatch: (id, batch) => {
+        applyKvEventBatch(index, id, batch);
+        this.batches.inc({ backend: id });
+      },
+      onGap: (id, gap) => this.gaps.inc({ backend: id, repaired: String(gap.repaired) }),
+      onReset: (id) => index.backendCleared(id),
+      onGone: (id) => index.removeBackend(id),
+    });
   }
 
   /** Subscribe to new sources, drop endpoints that are gone. */
@@ -83,107 +89,66 @@ export class KvRouting {
     const want = new Map<string, KvEventSource>();
     for (const e of endpoints) if (e.kvEvents) want.set(e.id, e.kvEvents);
     const present = new Set(endpoints.map((e) => e.id));
-    for (const [id, s] of this.subs) {
-      const w = want.get(id);
-      if (w === undefined || keyOf(w) !== s.key) this.unsubscribe(id, s, !present.has(id) || w === undefined);
-    }
+    this.feeds.sync(want);
     for (const id of this.index.stats().perBackend.map((b) => b.id)) if (!present.has(id)) this.index.removeBackend(id);
-    for (const [id, src] of want) if (!this.subs.has(id)) this.subscribe(id, src);
   }
 
-  /** The prompt tokenizer, or undefined while it loads (the first call starts loading it). */
-  tokenizer(name: TokenizerName): PromptTokenizer | undefined {
-    const t = this.tokenizers.get(name);
+  /** The prompt tokenizer, or undefined while it loads (the first call starts loading it) or when it cannot be loaded. */
+  tokenizer(spec: TokenizerSpec): PromptTokenizer | undefined {
+    const key = this.keyOf(spec);
+    const t = this.tokenizers.get(key);
     if (t instanceof PromptTokenizer) return t;
-    if (t === undefined) this.load(name);
+    if (t === undefined) this.load(key, spec);
     return undefined;
   }
 
-  /** Resolves once the named tokenizer is loaded (tests, warm-up). */
-  async ready(name: TokenizerName): Promise<PromptTokenizer> {
+  /** Resolves once the tokenizer is loaded (tests, warm-up); rejects when it cannot be. */
+  async ready(spec: TokenizerSpec): Promise<PromptTokenizer> {
     for (;;) {
-      const t = this.tokenizer(name);
+      const t = this.tokenizer(spec);
       if (t) return t;
-      await this.tokenizers.get(name);
+      const loading = this.tokenizers.get(this.keyOf(spec));
+      if (loading === null) throw new SwitchyardError('unavailable', `tokenizer ${this.keyOf(spec)} could not be loaded (see the gateway log)`);
+      await loading;
     }
+  }
+
+  private keyOf(spec: TokenizerSpec): string {
+    if (spec === 'sim') return spec;
+    let key = this.keys.get(spec);
+    if (key === undefined) this.keys.set(spec, (key = `path:${spec.path}`));
+    return key;
   }
 
   /** Per-endpoint subscriber counters (for /debug/routing). */
-  subscriberStats(): Record<string, { endpoint: string; lastSeq: string; received: number; replayed: number; gapsRepaired: number; gapsUnrepaired: number; errors: number } | null> {
-    const out: Record<string, ReturnType<KvRouting['subscriberStats']>[string]> = {};
-    for (const [id, s] of this.subs) {
-      const x = s.sub;
-      out[id] = x ? { endpoint: x.endpoint, lastSeq: String(x.lastSeq), received: x.received, replayed: x.replayed, gapsRepaired: x.gapsRepaired, gapsUnrepaired: x.gapsUnrepaired, errors: x.errors } : null;
-    }
-    return out;
+  subscriberStats(): Record<string, KvFeedStats | null> {
+    return this.feeds.stats();
   }
 
   async close(): Promise<void> {
-    const all = [...this.subs.values()];
-    this.subs.clear();
-    await Promise.all(all.map((s) => this.closeSub(s)));
+    await this.feeds.close();
   }
 
-  private load(name: TokenizerName): void {
-    const loading = loadSimTokenizer().then(
-      (tok) => {
-        this.tokenizers.set(name, new PromptTokenizer(tok));
-        this.opts.logger.info({ tokenizer: name }, 'prompt tokenizer loaded: exact KV-aware routing is on for its models');
-      },
-      (e: unknown) => {
-        this.opts.logger.error({ err: e, tokenizer: name }, 'prompt tokenizer failed to load; routing those models without token ids');
-      },
-    );
-    this.tokenizers.set(name, loading);
-  }
-
-  private subscribe(id: string, src: KvEventSource): void {
-    const s: Subscription = { key: keyOf(src), sub: null, closed: false };
-    this.subs.set(id, s);
+  private load(key: string, spec: TokenizerSpec): void {
     const log = this.opts.logger;
-    KvEventSubscriber.create({
-      endpoint: src.endpoint,
-      replayEndpoint: src.replayEndpoint,
-      topic: src.topic ?? '',
-      replayTimeoutMs: this.opts.replayTimeoutMs,
-      onBatch: (batch) => {
-        applyKvEventBatch(this.index, id, batch);
-        this.batches.inc({ backend: id });
-      },
-      onGap: (gap) => {
-        this.gaps.inc({ backend: id, repaired: String(gap.repaired) });
-        if (gap.repaired) {
-          log.info({ backend: id, expected: String(gap.expected), got: String(gap.got) }, 'KV-event gap repaired by replay');
-        } else {
-          this.index.backendCleared(id);
-          log.warn({ backend: id, expected: String(gap.expected), got: String(gap.got) }, 'KV-event gap not repaired: cleared the backend\'s KV index entries');
-        }
-      },
-      onError: (e) => log.warn({ err: e, backend: id }, 'KV-event stream error'),
-    }).then(
-      (sub) => {
-        if (s.closed) void sub.close();
-        else {
-          s.sub = sub;
-          log.info({ backend: id, endpoint: src.endpoint, replay: src.replayEndpoint ?? null }, 'subscribed to KV events');
-        }
+    const loading = (
+      spec === 'sim'
+        ? loadSimTokenizer().then((tok) => new PromptTokenizer(tok))
+        : loadModelTokenizer(spec.path).then((m) => {
+            if (m.template === undefined) log.warn({ tokenizer: key }, 'model has no chat template: its chat requests route without token ids (approximate)');
+            log.info({ tokenizer: key, name: m.tokenizer.name, vocab: m.tokenizer.vocabSize, encoder: m.encoder }, 'model tokenizer loaded from local files');
+            return new PromptTokenizer(m.tokenizer, { template: m.template ?? null, maxUncachedChars: m.budgetChars });
+          })
+    ).then(
+      (pt) => {
+        this.tokenizers.set(key, pt);
+        log.info({ tokenizer: key }, 'prompt tokenizer loaded: exact KV-aware routing is on for its models');
       },
       (e: unknown) => {
-        if (this.subs.get(id) === s) this.subs.delete(id);
-        log.error({ err: e instanceof SwitchyardError ? e.message : e, backend: id, endpoint: src.endpoint }, 'cannot subscribe to KV events; routing this backend without them');
+        this.tokenizers.set(key, null);
+        log.warn({ err: e instanceof SwitchyardError ? e.message : e, tokenizer: key }, 'no prompt tokenizer: routing those models without token ids (approximate)');
       },
     );
-  }
-
-  private unsubscribe(id: string, s: Subscription, forget: boolean): void {
-    this.subs.delete(id);
-    void this.closeSub(s);
-    if (forget) this.index.removeBackend(id);
-    else this.index.backendCleared(id); // a new source: its cache starts unknown
-  }
-
-  private async closeSub(s: Subscription): Promise<void> {
-    s.closed = true;
-    await s.sub?.close();
+    this.tokenizers.set(key, loading);
   }
 }

@@ -241,7 +241,7 @@ async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, 
     const route = rt.table.route(inb.model);
     if (!route) throw new SwitchyardError('model_not_found', `The model '${inb.model}' was removed from the routing table.`, { param: 'model' });
     const ctx = { now: performance.now(), random: rt.random, request: inb.route, kvIndex: rt.kv.index };
-    const decision = route.clusterProfile === undefined ? rt.router.route(route.profile, ctx, views(rt, route, inb.caller), PANIC) : routeTwoLayer(rt.router, route.clusterProfile, route.profile, ctx, views(rt, route, inb.caller));
+    const decision = route.clusterProfile === undefined ? rt.router.route(route.profile, ctx, views(rt, route, inb.caller), PANIC) : routeTwoLayer(rt.router, route.clusterProfile, route.profile, ctx, views(rt, route, inb.caller), { mode: route.clusterKv, summaries: rt.table.prefixSummaries });
     rt.metrics.decisions.inc({ model: inb.model, profile: decision.profile, outcome: decision.endpoint ? 'picked' : 'none' });
     for (const t of decision.timings) rt.metrics.pluginDuration.observe({ plugin: t.plugin }, t.us / 1e6);
     rt.decisions.add({ atMs: Date.now(), requestId: inb.requestId, model: inb.model, attempt, profile: decision.profile, endpoint: decision.endpoint?.id ?? null, reason: decision.reason, candidates: decision.candidates, timings: decision.timings });

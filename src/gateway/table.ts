@@ -3,7 +3,7 @@
  * The gateway reads it only through this interface. Today it comes from the config file
  * (reloaded on SIGHUP or file change); the control plane will supply it next.
  */
-import type { Endpoint } from '../router/index.js';
+import type { ClusterPrefixSummaries, Endpoint } from '../router/index.js';
 import type { GatewayConfig } from './config.js';
 
 /** Where an endpoint publishes vLLM KV events (ZMQ PUB, and the ROUTER that replays them). */
@@ -18,14 +18,23 @@ export interface GatewayEndpoint extends Endpoint {
   readonly kvEvents?: KvEventSource;
 }
 
+/**
+ * How the gateway tokenizes a model's prompts for exact KV-aware routing: 'sim' = the simulator's
+ * tokenizer and chat template; `{ path }` = a local model directory's tokenizer.json + chat
+ * template (never downloaded: a remote or missing path leaves the model on approximate routing).
+ */
+export type TokenizerSpec = 'sim' | { readonly path: string };
+
 export interface ModelRoute {
   readonly model: string;
   readonly profile: string;
   readonly endpoints: readonly GatewayEndpoint[];
-  /** How to tokenize prompts for exact KV-aware routing ('sim': the simulator's); absent: none. */
-  readonly tokenizer?: 'sim';
+  /** How to tokenize prompts for exact KV-aware routing; absent: none (approximate routing). */
+  readonly tokenizer?: TokenizerSpec;
   /** Two-layer routing: this profile picks the cluster, then `profile` the endpoint in it. */
   readonly clusterProfile?: string;
+  /** Two-layer routing: the cluster layer's KV signal ('summary': agents' prefix summaries only; 'exact': this gateway's index; absent: summary when available). */
+  readonly clusterKv?: 'summary' | 'exact';
 }
 
 export interface RoutingTable {
@@ -36,6 +45,8 @@ export interface RoutingTable {
   allEndpoints(): readonly GatewayEndpoint[];
   /** Subscribe to changes; returns an unsubscribe function. */
   onChange(cb: () => void): () => void;
+  /** The clusters' prefix summaries, when the table comes from a control plane that has them. */
+  readonly prefixSummaries?: ClusterPrefixSummaries | undefined;
 }
 
 /** A table that can be swapped atomically (a reload replaces the whole map at once). */

@@ -9,3 +9,5 @@ export type { KvEventPublisherOptions } from './publisher.js';
 export { KvEventSubscriber } from './subscriber.js';
 export type { KvEventGap, KvEventSubscriberOptions } from './subscriber.js';
 export { encodeSeq, decodeSeq, REPLAY_END_FRAME } from './wire.js';
+export { KvEventFeeds } from './feeds.js';
+export type { KvEventFeedsOptions, KvFeedSource, KvFeedStats } from './feeds.js';

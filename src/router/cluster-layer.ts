@@ -3,6 +3,7 @@
  * with the worker profile), shared by the gateway and the fleet simulator: a cluster's aggregate
  * load, and its view of the workers' KV index.
  */
+import type { PrefixSummary } from './kvindex/index.js';
 import type { EndpointLoad, KvOverlapIndex } from './types.js';
 
 /**
@@ -41,6 +42,74 @@ export class ClusterKvView implements KvOverlapIndex {
 
   slotOf(backendId: string): number {
     return this.slots.get(backendId) ?? -1;
+  }
+}
+
+/** The clusters' latest prefix summaries (reported by their agents), by cluster name. */
+export interface ClusterPrefixSummaries {
+  /** The cluster's summary, or undefined when there is none (no agent report). */
+  summary(cluster: string): PrefixSummary | undefined;
+}
+
+/** Where the cluster layer's KV signal came from: agents' summaries, the exact index, both (per cluster), or neither. */
+export type ClusterKvSource = 'summary' | 'exact' | 'summary+exact' | 'none';
+
+export interface SummaryMember {
+  /** The cluster's id in the cluster layer (its view's endpoint id). */
+  readonly id: string;
+  /** Its summary; absent: use `exact` for it (when given), else it holds nothing. */
+  readonly summary?: PrefixSummary | undefined;
+  readonly workerIds: readonly string[];
+}
+
+/**
+ * The cluster layer's KV view from agents' prefix summaries (KvOverlapIndex, keyed by cluster
+ * id): a cluster holds `summary.heldBlocks(prompt)` leading blocks (a lower bound at checkpoint
+ * granularity, see PrefixSummary). Clusters without a summary read from `exact` (the workers'
+ * index, through a ClusterKvView) when it is given, else hold nothing. Summaries must use
+ * `blockSize`. No allocation per lookup.
+ */
+export class ClusterSummaryView implements KvOverlapIndex {
+  readonly blockSize: number;
+  readonly source: ClusterKvSource;
+  private readonly slots: ReadonlyMap<string, number>;
+  private readonly out: Int32Array;
+  private readonly fallback: ClusterKvView | undefined;
+  private lastBlocks = -1;
+
+  constructor(
+    blockSize: number,
+    private readonly members: readonly SummaryMember[],
+    exact?: KvOverlapIndex,
+  ) {
+    this.blockSize = blockSize;
+    this.slots = new Map(members.map((c, i) => [c.id, i]));
+    this.out = new Int32Array(members.length);
+    const summarised = members.filter((m) => m.summary !== undefined).length;
+    const fromExact = exact !== undefined && summarised < members.length;
+    this.fallback = fromExact ? new ClusterKvView(exact, members) : undefined;
+    this.source = summarised > 0 ? (fromExact ? 'summary+exact' : 'summary') : fromExact ? 'exact' : 'none';
+  }
+
+  lookupSlots(hashes: Uint32Array): ArrayLike<number> {
+    const fb = this.fallback?.lookupSlots(hashes);
+    const out = this.out;
+    for (let c = 0; c < this.members.length; c++) {
+      const s = this.members[c]!.summary;
+      out[c] = s !== undefined ? s.heldBlocks(hashes) : (fb?.[c] ?? 0);
+    }
+    this.lastBlocks = hashes.length >>> 1;
+    return out;
+  }
+
+  slotOf(backendId: string): number {
+    return this.slots.get(backendId) ?? -1;
+  }
+
+  /** What the last lookup found for a cluster: held and prompt blocks (undefined before any lookup). */
+  lastHeld(clusterId: string): { held: number; blocks: number } | undefined {
+    const s = this.slots.get(clusterId);
+    return s === undefined || this.lastBlocks < 0 ? undefined : { held: this.out[s]!, blocks: this.lastBlocks };
   }
 }
 

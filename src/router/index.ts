@@ -23,4 +23,5 @@ export { estimatedQueue } from './plugins/queue_depth.js';
 export { liveLoad } from './plugins/power_of_two.js';
 export * as routerTesting from './testing.js';
 export * from './kvindex/index.js';
-export { aggregateLoads, ClusterKvView, emptyLoad } from './cluster-layer.js';
+export { aggregateLoads, ClusterKvView, ClusterSummaryView, emptyLoad } from './cluster-layer.js';
+export type { ClusterKvSource, ClusterPrefixSummaries, SummaryMember } from './cluster-layer.js';

@@ -13,6 +13,7 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   api = await startFakeApi([
     (r) => (r.method === 'POST' && r.url === '/api/v1/clusters/sim-a/heartbeat' ? heartbeatReply() : undefined),
+    (r) => (r.method === 'PUT' && r.url === '/api/v1/clusters/sim-a/prefix-summary' ? { status: 204, text: '' } : undefined),
     (r) => (r.method === 'GET' && /^\/api\/v1\/(deployments|functions)$/.test(r.url) ? { json: { items: [], resourceVersion: '1' } } : undefined),
   ]);
 });

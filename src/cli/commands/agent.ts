@@ -13,6 +13,9 @@ export const agentCommand = defineCommand({
     'Sends a heartbeat to the control plane right away and then every --heartbeat-interval: the node',
     "inventory (CPUs, memory, GPUs found with nvidia-smi, or declared with --gpus for a SIMULATED",
     "cluster), the health of this cluster's replica endpoints (GET /health), and the agent version.",
+    "It also subscribes to the KV events of the cluster's replicas and reports a compact summary of the",
+    'prompt prefixes they hold (at most 64 KiB) every --prefix-summary-interval when it changed; the',
+    "gateways' cluster layer routes on it (routing.clusterProfile).",
     'Prints one line once the control plane has accepted the first heartbeat. If the control plane',
     'cannot be reached the agent logs it once and keeps retrying.',
     '',
@@ -23,6 +26,9 @@ export const agentCommand = defineCommand({
     'control-plane': { type: 'string', env: 'SWITCHYARD_SERVER', default: DEFAULT_SERVER, description: 'Control plane (Switchyard server) URL', placeholder: 'url' },
     token: { type: 'string', env: 'SWITCHYARD_AGENT_TOKEN', description: "The cluster's agent token (sent as a Bearer token)", placeholder: 'token' },
     'heartbeat-interval': { type: 'duration', default: '10s', min: 100, max: 600_000, description: 'Time between heartbeats' },
+    'prefix-summary-interval': { type: 'duration', default: '1s', min: 100, max: 600_000, description: 'How often to rebuild the prefix summary and send it if it changed' },
+    'no-prefix-summary': { type: 'bool', description: "Do not subscribe to the replicas' KV events nor report prefix summaries" },
+    'kv-block-size': { type: 'int', default: 16, min: 1, max: 4096, description: "The engines' KV block size (as the gateways' kvIndex.blockSize)" },
     gpus: { type: 'string', description: "Declare a SIMULATED GPU inventory instead of discovering it: 'A100:8', 'H100:4,L4:2', 'MI300X:8:192' (GiB)", placeholder: 'spec' },
     'log-level': { type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], env: 'SWITCHYARD_LOG_LEVEL', default: 'info', description: 'Log level (logs go to stderr)' },
   },
@@ -55,6 +61,7 @@ export const agentCommand = defineCommand({
       heartbeatIntervalMs: interval,
       gpus,
       logger,
+      prefixSummaries: flags.noPrefixSummary ? false : { intervalMs: flags.prefixSummaryInterval, blockSize: flags.kvBlockSize },
       onRegistered: () => io.stdout(`switchyard agent: cluster '${flags.cluster}' registered with ${server} (${inventory}; heartbeat every ${formatDuration(interval)})\n`),
     });
     const stop = waitForStop(signal);

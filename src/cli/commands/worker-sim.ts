@@ -20,6 +20,7 @@ export const workerSimCommand = defineCommand({
     gpu: { type: 'enum', values: ['A100', 'H100', 'L4'], default: 'A100', description: 'GPU profile to simulate' },
     'tensor-parallel-size': { type: 'int', default: 1, min: 1, max: 8, description: 'GPUs in the tensor-parallel group (1, 2, 4 or 8)' },
     arch: { type: 'enum', values: Object.keys(MODEL_ARCHS), description: 'Model architecture profile (default: guessed from --model)' },
+    tokenizer: { type: 'string', description: "Tokenize with a local model's tokenizer.json and chat template (a directory, never downloaded) instead of cl100k + ChatML", placeholder: 'dir' },
     'kv-events-endpoint': { type: 'string', description: "Publish vLLM KV-cache events on this ZMQ PUB endpoint (e.g. tcp://127.0.0.1:5557; port '*' picks one)", placeholder: 'url' },
     'kv-events-replay-endpoint': { type: 'string', description: 'ZMQ ROUTER endpoint serving replay of buffered event batches', placeholder: 'url' },
     'kv-events-encoding': { type: 'enum', values: ['map', 'array'], default: 'map', description: "Event encoding: 'map' (current vLLM) or 'array' (older vLLM)" },
@@ -47,6 +48,7 @@ export const workerSimCommand = defineCommand({
     'switchyard worker sim --model llama-3.1-70b --gpu H100 --tensor-parallel-size 4 --port 0',
     'switchyard worker sim --model demo --kv-events-endpoint tcp://127.0.0.1:5557 --kv-events-replay-endpoint tcp://127.0.0.1:5558',
     'switchyard worker sim --model demo --speedup 50 --num-gpu-blocks 256   # tiny cache, fast clock',
+    'switchyard worker sim --model llama-3.1-8b --tokenizer /models/Llama-3.1-8B-Instruct   # its token ids in KV events',
     'switchyard worker sim --model demo --fault-error-rate 0.2 --fault-stall-first-token 2s',
   ],
   async run({ flags, io, signal }) {
@@ -58,6 +60,7 @@ export const workerSimCommand = defineCommand({
       port: flags.port,
       gpu: flags.gpu,
       arch: flags.arch,
+      tokenizer: flags.tokenizer,
       tensorParallelSize: flags.tensorParallelSize,
       blockSize: flags.blockSize,
       numGpuBlocks: flags.numGpuBlocks,

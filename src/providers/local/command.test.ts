@@ -35,6 +35,11 @@ describe('renderCommand', () => {
       ],
     },
     {
+      name: 'sim: a local model directory is simulated with its tokenizer (--tokenizer)',
+      target: { model: 'file:///models/llama-3' },
+      argv: ['/usr/bin/node', '/opt/sy/bin/switchyard.js', 'worker', 'sim', '--model', 'llama-8b', '--port', '41000', '--gpu', 'A100', '--tensor-parallel-size', '2', '--tokenizer', '/models/llama-3', '--log-level', 'info'],
+    },
+    {
       name: 'vllm: default template',
       target: { runtime: 'vllm' },
       argv: ['vllm', 'serve', 'meta-llama/Llama-3.1-8B-Instruct', '--served-model-name', 'llama-8b', '--host', '127.0.0.1', '--port', '41000', '--tensor-parallel-size', '2'],

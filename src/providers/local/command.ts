@@ -6,6 +6,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { localModelPath } from '../../api/index.js';
 import { SwitchyardError } from '../../core/index.js';
 import type { DeploymentTarget } from '../types.js';
 
@@ -104,6 +105,9 @@ function simArgs(target: DeploymentTarget, ctx: RenderContext): string[] {
   if (target.maxModelLen !== undefined) out.push('--max-model-len', String(target.maxModelLen));
   if (target.sim?.speedup !== undefined) out.push('--speedup', String(target.sim.speedup));
   if (target.sim?.networkDelayMs) out.push('--network-delay', `${target.sim.networkDelayMs}ms`);
+  // A local model directory: simulate its tokenizer and chat template (the gateway uses the same).
+  const local = localModelPath(target.model);
+  if (local !== undefined) out.push('--tokenizer', local);
   if (ctx.kvEventsDir !== undefined) {
     const kv = kvEventEndpoints(ctx.kvEventsDir, ctx.port);
     out.push('--kv-events-endpoint', kv.endpoint, '--kv-events-replay-endpoint', kv.replayEndpoint);

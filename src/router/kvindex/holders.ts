@@ -72,6 +72,12 @@ export class HolderTable {
     this.alive = new Uint32Array(w);
   }
 
+  /** Calls cb(hi, lo) (uint32 halves) for every block held by at least one backend. Do not modify the table meanwhile. */
+  forEach(cb: (hi: number, lo: number) => void): void {
+    const s = this.slots;
+    for (let p = 0; p < s.length; p += 4) if (s[p + 2] !== 0) cb(s[p]! >>> 0, s[p + 1]! >>> 0);
+  }
+
   /** Slot index of block (hi, lo), or -1. */
   find(hi: number, lo: number): number {
     const s = this.slots;

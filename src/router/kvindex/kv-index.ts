@@ -155,6 +155,11 @@ export class KvBlockIndex implements KvPrefixIndex {
     return this.bySlot[slot]?.id;
   }
 
+  /** Every distinct block (our hash, uint32 halves) held by at least one backend: a PrefixSummary source. */
+  forEachBlock(cb: (hi: number, lo: number) => void): void {
+    this.holders.forEach(cb);
+  }
+
   stats(): KvIndexStats {
     const perBackend: KvBackendStats[] = [];
     let bytes = this.holders.byteLength + this.ent.byteLength + this.out.byteLength;

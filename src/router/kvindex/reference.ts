@@ -104,6 +104,19 @@ export class ReferenceKvIndex implements KvPrefixIndex {
     return result;
   }
 
+  /** Every distinct block held by at least one backend (as KvBlockIndex.forEachBlock). */
+  forEachBlock(cb: (hi: number, lo: number) => void): void {
+    const seen = new Set<string>();
+    for (const be of this.backends.values()) {
+      for (const k of be.held.keys()) {
+        if (seen.has(k)) continue;
+        seen.add(k);
+        const [hi, lo] = k.split(':').map(Number);
+        cb(hi!, lo!);
+      }
+    }
+  }
+
   stats(): KvIndexStats {
     const distinct = new Set<string>();
     let entries = 0;

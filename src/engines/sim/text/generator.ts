@@ -1,6 +1,7 @@
 /**
- * Deterministic output: the simulated model "writes" real cl100k tokens chosen by a seeded PRNG
- * from a vocabulary of common English words that are single tokens, with sentence breaks.
+ * Deterministic output: the simulated model "writes" real tokens of its tokenizer (cl100k, or a
+ * model's with `--tokenizer`) chosen by a seeded PRNG from a vocabulary of common English words
+ * that are single tokens, with sentence breaks.
  * The same (seed, prompt) always yields the same token sequence and the same natural length,
  * which makes simulator runs reproducible.
  */
@@ -23,13 +24,17 @@ function vocabFor(tok: Tokenizer): Vocab {
   let v = vocabCache.get(tok);
   if (v) return v;
   const ids: number[] = [];
+  const pieces = new Set<number>();
   for (const w of new Set(WORDS.split(/\s+/))) {
     const enc = tok.encode(' ' + w);
     if (enc.length === 1) ids.push(enc[0]!);
+    for (const id of enc) pieces.add(id);
   }
+  // A small vocabulary (a test model's tokenizer) may lack whole words: write word pieces then.
+  if (ids.length < 32) ids.push(...[...pieces].filter((id) => !ids.includes(id)));
   const one = (s: string): number => {
     const e = tok.encode(s);
-    if (e.length !== 1) throw new Error(`tokenizer ${tok.name}: '${s}' is not a single token`);
+    if (e.length === 0) throw new Error(`tokenizer ${tok.name}: '${JSON.stringify(s)}' has no tokens`);
     return e[0]!;
   };
   v = { ids, periodId: one('.'), commaId: one(','), newlineId: one('\n\n') };

@@ -104,10 +104,13 @@ export async function handleCompletion(ctx: HandlerContext, req: IncomingMessage
   await runGeneration(spec, ctx.gen, req, res);
 }
 
+/** Raw prompts get the model's added special tokens (e.g. a BOS), as vLLM adds them; rendered chat templates carry their own. */
+const SPECIAL = { addSpecialTokens: true };
+
 /** One prompt per request: a string, a one-element string array, or token ids. */
 function promptToIds(ctx: HandlerContext, prompt: CompletionRequest['prompt']): number[] {
   const single = Array.isArray(prompt) && prompt.length === 1 && (typeof prompt[0] === 'string' || Array.isArray(prompt[0])) ? prompt[0] : prompt;
-  if (typeof single === 'string') return ctx.tokenizer.encode(single);
+  if (typeof single === 'string') return ctx.tokenizer.encode(single, SPECIAL);
   if (Array.isArray(single) && single.every((x): x is number => typeof x === 'number')) {
     const bad = single.find((t) => !Number.isInteger(t) || t < 0 || t >= ctx.tokenizer.vocabSize);
     if (bad !== undefined) throw new SwitchyardError('invalid_request', `Token id ${bad} is out of vocabulary (0..${ctx.tokenizer.vocabSize - 1}).`, { param: 'prompt' });
@@ -121,9 +124,9 @@ export async function handleEmbeddings(ctx: HandlerContext, req: IncomingMessage
   checkModel(ctx, body.model);
   const input = body.input;
   const items: number[][] =
-    typeof input === 'string' ? [ctx.tokenizer.encode(input)]
+    typeof input === 'string' ? [ctx.tokenizer.encode(input, SPECIAL)]
     : input.length > 0 && typeof input[0] === 'number' ? [input as number[]]
-    : (input as (string | number[])[]).map((x) => (typeof x === 'string' ? ctx.tokenizer.encode(x) : x));
+    : (input as (string | number[])[]).map((x) => (typeof x === 'string' ? ctx.tokenizer.encode(x, SPECIAL) : x));
   const dim = body.dimensions ?? DEFAULT_EMBEDDING_DIM;
   let promptTokens = 0;
   const data = items.map((ids, index) => {

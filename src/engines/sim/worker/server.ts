@@ -13,7 +13,7 @@ import { KvEventPublisher, type KvEventEncoding } from '../../../kvevents/index.
 import { createMetricsRegistry } from '../../../observability/index.js';
 import { readJsonBody, sendError, sendJson } from '../../../openai/index.js';
 import { buildEngineConfig, EngineCore, EngineRunner, type EngineConfig, type EngineOptions } from '../model/index.js';
-import { ChatTemplate, loadSimTokenizer, type Tokenizer } from '../text/index.js';
+import { ChatTemplate, loadModelTokenizer, loadSimTokenizer, type Tokenizer } from '../text/index.js';
 import { FaultsPatchSchema, FaultsSchema, type Faults, type FaultsInput } from './faults.js';
 import { handleChat, handleCompletion, handleEmbeddings, type HandlerContext } from './handlers.js';
 import { VllmMetrics } from './vllm-metrics.js';
@@ -46,6 +46,12 @@ export interface SimWorkerOptions extends EngineOptions {
    * simulated clusters different distances from the gateway.
    */
   networkDelayMs?: number;
+  /**
+   * A local model directory (or its tokenizer.json) whose tokenizer and chat template the engine
+   * uses instead of the simulator's cl100k + ChatML, so its KV events carry that model's token ids.
+   * The directory must have a chat template. Never downloaded.
+   */
+  tokenizer?: string;
   /** Called when the crash fault fires, after every connection was dropped (the CLI exits). */
   onCrash?: () => void;
   /**
@@ -74,6 +80,7 @@ export class SimWorker {
   private constructor(
     readonly options: SimWorkerOptions,
     tokenizer: Tokenizer,
+    template: ChatTemplate,
   ) {
     const built = buildEngineConfig(options);
     const compiled = options.engineConfig === undefined ? built : { ...built, config: { ...built.config, ...options.engineConfig } };
@@ -98,7 +105,7 @@ export class SimWorker {
       model: options.model,
       maxModelLen: compiled.config.maxModelLen,
       tokenizer,
-      template: new ChatTemplate(),
+      template,
       defaultSeed: options.seed ?? 0,
       maxBodyBytes: options.maxBodyBytes,
       gen: { runner: this.runner, tokenizer, faults: () => this.faults, speedup },
@@ -116,7 +123,7 @@ export class SimWorker {
   }
 
   static async start(options: SimWorkerOptions): Promise<SimWorker> {
-    const w = new SimWorker(options, await loadSimTokenizer());
+    const w = options.tokenizer === undefined ? new SimWorker(options, await loadSimTokenizer(), new ChatTemplate()) : await SimWorker.withModelTokenizer(options, options.tokenizer);
     if (options.kvEventsEndpoint) {
       w.publisher = await KvEventPublisher.create({
         endpoint: options.kvEventsEndpoint,
@@ -139,10 +146,16 @@ export class SimWorker {
       });
     });
     options.logger?.info(
-      { model: options.model, url: w.url, gpu: w.info.gpu, tp: w.info.tensorParallelSize, numGpuBlocks: w.info.numGpuBlocks, kvEvents: w.publisher?.endpoint ?? null, simulated: true },
+      { model: options.model, url: w.url, gpu: w.info.gpu, tp: w.info.tensorParallelSize, numGpuBlocks: w.info.numGpuBlocks, kvEvents: w.publisher?.endpoint ?? null, tokenizer: w.ctx.tokenizer.name, simulated: true },
       `SIMULATED engine (switchyard worker sim): no real model runs here; serving '${options.model}' as a simulated ${w.info.gpu} on ${w.url}`,
     );
     return w;
+  }
+
+  private static async withModelTokenizer(options: SimWorkerOptions, path: string): Promise<SimWorker> {
+    const m = await loadModelTokenizer(path);
+    if (m.template === undefined) throw new SwitchyardError('invalid_config', `${m.dir} has no chat template (tokenizer_config.json chat_template or chat_template.jinja): the simulated engine needs one`, { param: 'tokenizer' });
+    return new SimWorker(options, m.tokenizer, m.template);
   }
 
   private boundPort = 0;

@@ -55,7 +55,8 @@ export interface Measurements {
   commonRate: Partial<Record<Mode, { rate: number; from: TargetName }>>;
 }
 
-const fmt = (n: number, d = 0): string => n.toFixed(d);
+/** A number for the log; a missing one (e.g. no percentile: nothing completed) as a dash. */
+const fmt = (n: number | null | undefined, d = 0): string => (typeof n === 'number' ? n.toFixed(d) : '–');
 
 /**
  * A window is "disturbed" when hypervisor steal plus other processes' CPU exceeds this (% of one

@@ -31,15 +31,15 @@ export function switchyardConfigYaml(models: readonly SwitchyardModel[]): string
   ].join('\n');
 }
 
-export function switchyardArgs(configPath: string, nodeFlags: readonly string[] = []): string[] {
-  return [...nodeFlags, 'bin/switchyard.js', 'gateway', '--config', configPath, '--port', '0', '--log-level', 'warn'];
+export function switchyardArgs(configPath: string, nodeFlags: readonly string[] = [], gatewayFlags: readonly string[] = []): string[] {
+  return [...nodeFlags, 'bin/switchyard.js', 'gateway', '--config', configPath, '--port', '0', '--log-level', 'warn', ...gatewayFlags];
 }
 
-/** Start `node bin/switchyard.js gateway` and wait for its `listening on` line. */
-export async function startSwitchyard(name: string, dir: string, models: readonly SwitchyardModel[], nodeFlags: readonly string[] = []): Promise<RunningProxy> {
+/** Start `node bin/switchyard.js gateway` (with `gatewayFlags`, e.g. `--workers 2`) and wait for its `listening on` line. */
+export async function startSwitchyard(name: string, dir: string, models: readonly SwitchyardModel[], nodeFlags: readonly string[] = [], gatewayFlags: readonly string[] = []): Promise<RunningProxy> {
   const configPath = join(dir, `${name}.yaml`);
   writeFileSync(configPath, switchyardConfigYaml(models));
-  const proc = startProcess({ name, command: process.execPath, args: switchyardArgs(configPath, nodeFlags), logDir: dir });
+  const proc = startProcess({ name, command: process.execPath, args: switchyardArgs(configPath, nodeFlags, gatewayFlags), logDir: dir });
   const url = await waitFor(
     `${name} start`,
     () => /switchyard gateway listening on (http:\/\/\S+)/.exec(proc.stdout())?.[1],
@@ -50,6 +50,15 @@ export async function startSwitchyard(name: string, dir: string, models: readonl
     throw e;
   });
   return { proc, url, port: Number(new URL(url).port) };
+}
+
+/** The child processes of `pid` (Linux): the workers of `gateway --workers N`. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** `npm install --prefix bench/gateway/peers` when its node_modules is missing. */

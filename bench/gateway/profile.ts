@@ -141,7 +141,9 @@ async function snapshotRuns(dir: string, n: number): Promise<void> {
         const before = readdirSync(d).length;
         process.kill(gw.proc.pid, 'SIGUSR2');
         await waitFor('heap snapshot', () => (readdirSync(d).length > before && readdirSync(d).every((f) => !f.endsWith('.tmp')) ? true : undefined), 120_000);
-        await sleep(2000);
+        // The snapshot is written on the main thread: once the process answers again, it is complete.
+        await fetch(`http://127.0.0.1:${gw.port}/health`, { signal: AbortSignal.timeout(120_000) }).catch(() => undefined);
+        await sleep(500);
       };
       for (let r = 0; r < 2; r++) {
         const w = startClients(spec(200));

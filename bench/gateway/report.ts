@@ -110,7 +110,8 @@ export function verdicts(r: Pick<Results, 'max' | 'latency' | 'commonRate' | 'st
       }
       const x = sw / p;
       if (x < need && met !== null) met = false;
-      parts.push(`${MODE_LABEL[m]}: ${fmt(x, 2)}× (${fmt(sw)} vs ${fmt(p)} req/s${x < need ? `; short by ${fmt(need * p - sw)} req/s` : ''})`);
+      const w2 = maxOf(r, 'switchyard-w2', m)?.best.rps;
+      parts.push(`${MODE_LABEL[m]}: ${fmt(x, 2)}× (${fmt(sw)} vs ${fmt(p)} req/s${x < need ? `; short by ${fmt(need * p - sw)} req/s` : ''}${w2 !== undefined ? `; --workers 2: ${fmt(w2 / p, 2)}×` : ''})`);
     }
     if (modes.length === 0) met = null;
     out.push({ id, target: `≥ ${need}× ${TARGET_LABEL[peer]} requests/s`, met, detail: parts.join('; ') });
@@ -130,9 +131,12 @@ export function verdicts(r: Pick<Results, 'max' | 'latency' | 'commonRate' | 'st
       continue;
     }
     if (a.p50 > 0.5 && met !== null) met = false;
-    parts.push(`${MODE_LABEL[m]}: +${fmt(a.p50, 3)} ms at ${fmt(c.rate)} req/s${a.p50 > 0.5 ? ` (over by ${fmt(a.p50 - 0.5, 3)} ms)` : ''}`);
+    const l2 = lat(r, 'switchyard-w2', m, c.rate);
+    const a2 = l2 ? added(r, l2) : null;
+    parts.push(`${MODE_LABEL[m]}: +${fmt(a.p50, 3)} ms at ${fmt(c.rate)} req/s${a.p50 > 0.5 ? ` (over by ${fmt(a.p50 - 0.5, 3)} ms)` : ''}${a2 ? ` (--workers 2: +${fmt(a2.p50, 3)} ms)` : ''}`);
   }
   out.push({ id: 'added-p50', target: 'added p50 ≤ 0.5 ms at half of maximum load', met, detail: parts.join('; ') });
+  // The verdicts are the default single-process gateway's; --workers 2 is shown beside them.
 
   const s = r.streams.find((x) => x.proxy === 'switchyard');
   if (!s) out.push({ id: 'idle-streams', target: `${fmt(streamsTarget)} concurrent idle streams, < 20 KB each`, met: null, detail: 'not measured' });
@@ -230,6 +234,8 @@ export function interpretation(r: Results): string {
     const bits = [`${label.charAt(0).toUpperCase()}${label.slice(1)}: the Switchyard gateway served ${fmt(sw.best.rps)} req/s using ${fmt(sw.cpu.proxy)}% of a core (${fmt(cpuUsPerRequest(sw))} µs of CPU per request)`];
     if (ng) bits.push(`nginx ${fmt(ng.best.rps)} req/s at ${fmt(ng.cpu.proxy)}% of a core (${fmt(cpuUsPerRequest(ng))} µs per request; the upstream used another ${fmt(ng.cpu.upstream)}%)`);
     if (pk) bits.push(`Portkey ${fmt(pk.best.rps)} req/s at ${fmt(pk.cpu.proxy)}% (${fmt(cpuUsPerRequest(pk))} µs per request)`);
+    const w2 = maxOf(r, 'switchyard-w2', m);
+    if (w2) bits.push(`with \`--workers 2\` ${fmt(w2.best.rps)} req/s (${ng ? `${fmt(w2.best.rps / ng.best.rps, 2)}× nginx, ` : ''}primary and workers together ${fmt(w2.cpu.proxy)}% of a core, ${fmt(cpuUsPerRequest(w2))} µs per request)`);
     if (mn) bits.push(`the minimal Node proxy ${fmt(mn.best.rps)} req/s at ${fmt(mn.cpu.proxy)}% (${fmt(cpuUsPerRequest(mn))} µs per request${m === 'stream-usage' ? ', its streaming row' : ''})`);
     if (d) bits.push(`the upstream alone ${fmt(d.best.rps)} req/s`);
     out.push(`${bits.join(', ')}.`);
@@ -239,9 +245,10 @@ export function interpretation(r: Results): string {
   const ngc = maxOf(r, 'nginx', 'chat');
   const sws = maxOf(r, 'switchyard', 'stream');
   const mns = maxOf(r, 'node-minimal', 'stream');
+  const w2c = maxOf(r, 'switchyard-w2', 'chat');
   if (swc && mnc && ngc) {
     out.push(
-      `How much of the gap to nginx is Node itself: the minimal Node proxy (bench/gateway/minimal-proxy.ts: node:http, JSON.parse of the body, one undici Agent, no validation, metrics or health) reaches ${fmt(mnc.best.rps / ngc.best.rps, 2)}× nginx's non-streaming req/s; the Switchyard gateway spends ${fmt(cpuUsPerRequest(swc) / cpuUsPerRequest(mnc), 1)}× the minimal proxy's CPU per non-streaming request${sws && mns ? ` and ${fmt(cpuUsPerRequest(sws) / cpuUsPerRequest(mns), 1)}× per streaming request (the SSE relay looks at every event: first-token and per-token timing with a histogram observation per token, usage parsing, usage-chunk stripping)` : ''}. Closing the gap to 0.8× nginx would need both a cheaper request path and more than one event loop (e.g. one gateway process per core), which this 2-core machine, already shared with wrk and the upstream, cannot show.`,
+      `How much of the gap to nginx is Node itself: the minimal Node proxy (bench/gateway/minimal-proxy.ts: node:http, JSON.parse of the body, one undici Agent through \`agent.request\` and \`for await\`, no validation, metrics or health) reaches ${fmt(mnc.best.rps / ngc.best.rps, 2)}× nginx's non-streaming req/s; the Switchyard gateway spends ${fmt(cpuUsPerRequest(swc) / cpuUsPerRequest(mnc), 2)}× the minimal proxy's CPU per non-streaming request${sws && mns ? ` and ${fmt(cpuUsPerRequest(sws) / cpuUsPerRequest(mns), 2)}× per streaming request` : ''} — validation, routing, health, metrics and the SSE relay included, it reads upstream responses through undici's dispatch API (no Readable stream, no async iterator, no promise per chunk) and classifies SSE events on their bytes. What remains per request is mostly Node's HTTP server, undici's client and the two socket writes (a strace of the gateway shows exactly one read and one writev per socket per request).${w2c ? ` A second event loop (\`--workers 2\`) reached ${fmt(w2c.best.rps / ngc.best.rps, 2)}× nginx non-streaming here; on this 2-core machine wrk, the upstream and both workers compete for the same two cores (the workers' and the primary's CPU together was ${fmt(w2c.cpu.proxy)}% of a core), so this row shows that the port is shared and the work spread, not what two dedicated cores would serve.` : ''} Reaching 0.8× a 1-worker nginx takes more than one core of Node: nginx spends ${fmt(cpuUsPerRequest(ngc))} µs of CPU per request, the gateway ${fmt(cpuUsPerRequest(swc))} µs.`,
     );
   }
   const ngCpu = r.max.filter((x) => x.target === 'nginx').map((x) => x.cpu.proxy);
@@ -256,7 +263,10 @@ export function interpretation(r: Results): string {
     const a = sw ? added(r, sw) : null;
     const b = mn ? added(r, mn) : null;
     const n = ng ? added(r, ng) : null;
-    if (a) addedNote.push(`${MODE_LABEL[m]} +${fmt(a.p50, 2)} ms${b ? ` (minimal Node proxy +${fmt(b.p50, 2)} ms` : ''}${n ? `${b ? ', ' : ' ('}nginx +${fmt(n.p50, 2)} ms)` : b ? ')' : ''}`);
+    const w = lat(r, 'switchyard-w2', m, c.rate);
+    const aw = w ? added(r, w) : null;
+    const peers = [aw ? `--workers 2 +${fmt(aw.p50, 2)} ms` : null, b ? `minimal Node proxy +${fmt(b.p50, 2)} ms` : null, n ? `nginx +${fmt(n.p50, 2)} ms` : null].filter((x) => x !== null);
+    if (a) addedNote.push(`${MODE_LABEL[m]} +${fmt(a.p50, 2)} ms${peers.length > 0 ? ` (${peers.join(', ')})` : ''}`);
   }
   const swLat = r.latency.filter((l) => l.target === 'switchyard' && l.basis === 'common' && l.cpu !== null).map((l) => l.cpu!.proxy);
   if (addedNote.length > 0) out.push(`Added p50 at the common rate: ${addedNote.join('; ')}. "Half of the maximum" in requests/s is not half a core for a Node process: wrk's 64 busy connections let it batch many requests per event-loop turn and per syscall, while the same process at an even, open-loop half rate handles them one by one and pays more CPU for each (the gateway used ${swLat.length > 0 ? `${fmt(Math.min(...swLat))}–${fmt(Math.max(...swLat))}%` : 'much'} of its core at the common rate; the minimal Node proxy shows the same effect). So requests queue behind each other and the tail grows.`);
@@ -274,7 +284,8 @@ export function interpretation(r: Results): string {
   const sn = r.streams.find((x) => x.proxy === 'nginx');
   const sm = r.streams.find((x) => x.proxy === 'node-minimal');
   const sp = r.streams.find((x) => x.proxy === 'portkey');
-  if (s) out.push(`Idle streams: the gateway held ${fmt(s.held)} of ${fmt(s.requested)} streams open at once (${fmt(s.upstreamOpen)} open at the upstream), at ${fmt(s.rssBytesPerStream / 1024, 1)} KiB of RSS per stream${s.heap ? ` (${fmt(s.heap.bytesPerStream / 1024, 1)} KiB of live JS heap and external memory)` : ''}${sn ? `; nginx needs ${fmt(sn.rssBytesPerStream / 1024, 1)} KiB per stream` : ''}${sm ? `, the minimal Node proxy ${fmt(sm.rssBytesPerStream / 1024, 1)} KiB${sm.heap ? ` (${fmt(sm.heap.bytesPerStream / 1024, 1)} KiB heap)` : ''}, which is roughly what two sockets, the HTTP parsers and undici's request objects cost in Node` : ''}${sp ? `, Portkey ${fmt(sp.rssBytesPerStream / 1024, 1)} KiB${sp.upstreamLeakedAfter > 0 ? ` (and Portkey left ${fmt(sp.upstreamLeakedAfter)} upstream streams open after its clients had gone)` : ''}` : ''}.${sm && s.heap && sm.heap ? ` The ${fmt((s.heap.bytesPerStream - sm.heap.bytesPerStream) / 1024, 1)} KiB of heap per stream above the minimal proxy is the gateway's own per-request state (closures, promises, abort signals, timers, the SSE relay).` : ''}`);
+  const heapDiff = sm && s?.heap && sm.heap ? (s.heap.bytesPerStream - sm.heap.bytesPerStream) / 1024 : null;
+  if (s) out.push(`Idle streams: the gateway held ${fmt(s.held)} of ${fmt(s.requested)} streams open at once (${fmt(s.upstreamOpen)} open at the upstream), at ${fmt(s.rssBytesPerStream / 1024, 1)} KiB of RSS per stream${s.heap ? ` (${fmt(s.heap.bytesPerStream / 1024, 1)} KiB of live JS heap and external memory)` : ''}${sn ? `; nginx needs ${fmt(sn.rssBytesPerStream / 1024, 1)} KiB per stream` : ''}${sm ? `, the minimal Node proxy ${fmt(sm.rssBytesPerStream / 1024, 1)} KiB${sm.heap ? ` (${fmt(sm.heap.bytesPerStream / 1024, 1)} KiB heap)` : ''}, which is roughly what two sockets, the HTTP parsers and undici's request objects cost in Node` : ''}${sp ? `, Portkey ${fmt(sp.rssBytesPerStream / 1024, 1)} KiB${sp.upstreamLeakedAfter > 0 ? ` (and Portkey left ${fmt(sp.upstreamLeakedAfter)} upstream streams open after its clients had gone)` : ''}` : ''}.${heapDiff === null ? '' : heapDiff > 0 ? ` The ${fmt(heapDiff, 1)} KiB of heap per stream above the minimal proxy is the gateway's own per-request state.` : ` The gateway holds ${fmt(-heapDiff, 1)} KiB of heap per stream less than the minimal proxy: an open stream is one object per layer (the request's ProxyCall — abort signal and total-timeout entry in one shared timer list —, the undici dispatch handler, the StreamRelayer and its SSE scanner), with no suspended async function, promise, AbortController, Readable or per-stream timer, where the minimal proxy keeps an async iterator, a Readable and an AbortController per stream.`}`);
   out.push('Caveat: the load generator, the proxy under test and the upstream all run on the same 2 cores, so every proxy competes with wrk and the upstream for CPU. A single-threaded proxy (the Switchyard gateway, Portkey, 1-worker nginx) gets at most one core; the absolute numbers are lower than on dedicated machines and the ratios favour whichever proxy uses the least CPU per request.');
   return out.join('\n\n');
 }
@@ -298,7 +309,7 @@ export function renderSection(r: Results): string {
     '',
     `Command: \`${r.command}\``,
     '',
-    'Setup: the upstream is nginx (1 worker) answering `POST /v1/chat/completions` with a fixed chat completion (one port) or a fixed OpenAI SSE stream (another port: role chunk, 16 content chunks, finish chunk, usage chunk with `choices: []`, `data: [DONE]`, 4.8 KB), so the proxy is the bottleneck. Targets: *direct* (the upstream itself, the baseline), the Switchyard gateway (`node bin/switchyard.js gateway`, `round_robin` profile, default health checks), nginx `proxy_pass` (1 worker, HTTP/1.1, `keepalive 64`, `proxy_buffering off` for SSE) and the Portkey gateway (`build/start-server.js --headless`, `x-portkey-provider: openai`, `x-portkey-custom-host` pointing at the upstream), and, as a reference point for what Node itself costs, a minimal Node proxy (bench/gateway/minimal-proxy.ts: node:http + undici, body parsed for the model, nothing else). Requests are a small OpenAI chat body (`model`, two `messages`, `max_tokens: 64`); *streaming* adds `stream: true` (the Switchyard gateway then injects `stream_options.include_usage` and strips the usage chunk on the way back), *streaming, include_usage in request* sends `stream_options: {include_usage: true}` itself, so the gateway relays the stream as is. Every (target, mode) was checked with one real request (200 and the fixed content) before being measured.',
+    'Setup: the upstream is nginx (1 worker) answering `POST /v1/chat/completions` with a fixed chat completion (one port) or a fixed OpenAI SSE stream (another port: role chunk, 16 content chunks, finish chunk, usage chunk with `choices: []`, `data: [DONE]`, 4.8 KB), so the proxy is the bottleneck. Targets: *direct* (the upstream itself, the baseline), the Switchyard gateway (`node bin/switchyard.js gateway`, `round_robin` profile, default health checks; the targets\' verdicts are this single process\'s), the same with `--workers 2` (a primary and two worker processes sharing the port; its CPU columns add up all three), nginx `proxy_pass` (1 worker, HTTP/1.1, `keepalive 64`, `proxy_buffering off` for SSE) and the Portkey gateway (`build/start-server.js --headless`, `x-portkey-provider: openai`, `x-portkey-custom-host` pointing at the upstream), and, as a reference point for what Node itself costs, a minimal Node proxy (bench/gateway/minimal-proxy.ts: node:http + undici, body parsed for the model, nothing else). Requests are a small OpenAI chat body (`model`, two `messages`, `max_tokens: 64`); *streaming* adds `stream: true` (the Switchyard gateway then injects `stream_options.include_usage` and strips the usage chunk on the way back), *streaming, include_usage in request* sends `stream_options: {include_usage: true}` itself, so the gateway relays the stream as is. Every (target, mode) was checked with one real request (200 and the fixed content) before being measured.',
     '',
     `### Maximum throughput (wrk, closed loop)`,
     '',

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { hasUsageChunk, looksComplete, MODEL_CHAT, MODEL_STREAM, requestBody, type Mode } from './fixtures.js';
 import { proxyConfig, startNginx, upstreamConfig, type NginxInstance } from './nginx.js';
-import { ensurePortkeyInstalled, portkeyHeaders, startMinimalProxy, startPortkey, startSwitchyard, type RunningProxy } from './peers.js';
+import { childPids, ensurePortkeyInstalled, portkeyHeaders, startMinimalProxy, startPortkey, startSwitchyard, type RunningProxy } from './peers.js';
 import { freePort } from './proc.js';
 import { endpointUrl, type Endpoint, type TargetName } from './target.js';
 
@@ -33,6 +33,7 @@ export interface Stack {
   upstreamPorts: { chat: number; sse: number };
   nginxProxy: NginxInstance | null;
   switchyard: RunningProxy | null;
+  switchyardW2: RunningProxy | null;
   portkey: RunningProxy | null;
   minimal: RunningProxy | null;
   endpoints: Endpoint[];
@@ -74,13 +75,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     upstreamPorts: { chat: chatPort, sse: ssePort },
     nginxProxy: null,
     switchyard: null,
+    switchyardW2: null,
     portkey: null,
     minimal: null,
     endpoints: [],
     preflight: [],
     failures,
     stop: async () => {
-      await Promise.all([stack.switchyard?.proc.stop(), stack.portkey?.proc.stop(), stack.minimal?.proc.stop(), stack.nginxProxy?.stop()]);
+      await Promise.all([stack.switchyard?.proc.stop(), stack.switchyardW2?.proc.stop(), stack.portkey?.proc.stop(), stack.minimal?.proc.stop(), stack.nginxProxy?.stop()]);
       await upstream.stop();
     },
   };
@@ -106,6 +108,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
           { name: MODEL_STREAM, upstreamUrl: `http://127.0.0.1:${ssePort}` },
         ]);
         add('switchyard', stack.switchyard.port, () => ({}), (m) => (m === 'chat' ? MODEL_CHAT : MODEL_STREAM), [stack.switchyard.proc.pid]);
+      } else if (target === 'switchyard-w2') {
+        // Two worker processes behind the primary's shared port: its CPU is the primary's and the workers'.
+        stack.switchyardW2 = await startSwitchyard('switchyard-w2', o.dir, [
+          { name: MODEL_CHAT, upstreamUrl: `http://127.0.0.1:${chatPort}` },
+          { name: MODEL_STREAM, upstreamUrl: `http://127.0.0.1:${ssePort}` },
+        ], [], ['--workers', '2']);
+        const primary = stack.switchyardW2.proc.pid;
+        add('switchyard-w2', stack.switchyardW2.port, () => ({}), (m) => (m === 'chat' ? MODEL_CHAT : MODEL_STREAM), [primary, ...childPids(primary)]);
       } else if (target === 'node-minimal') {
         stack.minimal = await startMinimalProxy(o.dir, { [MODEL_CHAT]: `http://127.0.0.1:${chatPort}`, [MODEL_STREAM]: `http://127.0.0.1:${ssePort}` });
         add('node-minimal', stack.minimal.port, () => ({}), (m) => (m === 'chat' ? MODEL_CHAT : MODEL_STREAM), [stack.minimal.proc.pid]);

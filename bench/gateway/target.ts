@@ -1,12 +1,13 @@
 /** What a load generator needs to hit one proxy (or the upstream itself) in one mode. */
 import type { Mode } from './fixtures.js';
 
-export type TargetName = 'direct' | 'switchyard' | 'nginx' | 'portkey' | 'node-minimal';
-export const TARGETS: readonly TargetName[] = ['direct', 'switchyard', 'nginx', 'portkey', 'node-minimal'];
+export type TargetName = 'direct' | 'switchyard' | 'switchyard-w2' | 'nginx' | 'portkey' | 'node-minimal';
+export const TARGETS: readonly TargetName[] = ['direct', 'switchyard', 'switchyard-w2', 'nginx', 'portkey', 'node-minimal'];
 
 export const TARGET_LABEL: Record<TargetName, string> = {
   direct: 'direct to upstream',
   switchyard: 'Switchyard gateway',
+  'switchyard-w2': 'Switchyard gateway, --workers 2',
   nginx: 'nginx proxy_pass',
   portkey: 'Portkey gateway',
   'node-minimal': 'reference: minimal Node proxy',

@@ -96,13 +96,11 @@ export class FairQueue {
    * the wait times out; the signal's reason when the client goes away while waiting.
    */
   acquire(model: string, tenant: string, priority: number, est: { input: number; output: number }, signal?: RequestAbortSignal | AbortSignal): Promise<FairTicket> {
+    const now = this.tryAcquire(model, tenant, priority, est);
+    if (now !== null) return Promise.resolve(now);
     const m = this.state(model);
     const ticket: FairTicket = { tenant, model, charged: 0, weight: Math.max(1, priority) };
     const cost = (this.wIn * est.input + this.wOut * est.output) / ticket.weight;
-    if (m.queued === 0 && m.inFlight < this.capacity(model)) {
-      this.start(m, ticket, cost);
-      return Promise.resolve(ticket);
-    }
     if (m.queued >= this.o.maxQueue) {
       this.rejectedFull++;
       return Promise.reject(new SwitchyardError('unavailable', `Model '${model}' is saturated and its queue is full (${this.o.maxQueue} waiting); retry shortly.`, { retryable: true, detail: { retryAfterMs: 1000 } }));
@@ -127,6 +125,18 @@ export class FairQueue {
       }, this.o.queueTimeoutMs);
       signal?.addEventListener('abort', () => fail(signal.reason));
     });
+  }
+
+  /**
+   * The slot at once when the model has room and nobody waits (the usual case: no promise, no
+   * event-loop hop); null when the request has to queue — then call acquire().
+   */
+  tryAcquire(model: string, tenant: string, priority: number, est: { input: number; output: number }): FairTicket | null {
+    const m = this.state(model);
+    if (m.queued !== 0 || m.inFlight >= this.capacity(model)) return null;
+    const ticket: FairTicket = { tenant, model, charged: 0, weight: Math.max(1, priority) };
+    this.start(m, ticket, (this.wIn * est.input + this.wOut * est.output) / ticket.weight);
+    return ticket;
   }
 
   /** The request finished: correct its charge to the actual tokens and hand the slot on. */

@@ -18,15 +18,18 @@ import type { KvRouting } from './kv.js';
 import { ANONYMOUS, type Caller, type CallerAuth } from './tenancy.js';
 import { GatewayMetrics } from './metrics.js';
 import { DecisionLog } from './ports.js';
-import { API_PATHS, proxyRequest, type ApiKind, type ProxyRuntime } from './proxy.js';
+import { Deadlines } from './deadlines.js';
+import { API_PATHS, proxyRequest, responseClosed, type ApiKind, type ProxyRuntime } from './proxy.js';
 import { createSubsystems, type Subsystems } from './subsystems.js';
 import { routesFromConfig, StaticRoutingTable, type RoutingTable } from './table.js';
 import { Upstreams } from './upstream.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
-  /** When set, the file is watched and reload() re-reads it. */
+  /** When set, reload() re-reads it (on SIGHUP), and — unless watchConfig is false — so does a change of the file. */
   configFile?: string;
+  /** Reload when the config file changes (default true); false: only reload() (SIGHUP) does. */
+  watchConfig?: boolean;
   /** Supply a table (e.g. from the control plane) instead of the config's models. */
   table?: RoutingTable;
   logger?: Logger;
@@ -44,6 +47,11 @@ export interface GatewayOptions {
   limiter?: RateLimiter;
   /** Meter every request (tenant, key, model, cluster, tokens, latency, status); absent: not metered. */
   usage?: UsageSink;
+  /**
+   * The text of GET /metrics (e.g. every worker's metrics, aggregated, with --workers); default
+   * this gateway's registry. When it fails, this gateway's own metrics are served.
+   */
+  renderMetrics?: () => Promise<string>;
 }
 
 const ROUTES: Record<string, ApiKind> = Object.fromEntries(Object.entries(API_PATHS).map(([k, p]) => [p, k as ApiKind]));
@@ -79,9 +87,10 @@ export class Gateway {
       usage: options.usage ?? null,
       fair: new FairQueue(
         { maxInFlightPerEndpoint: options.config.fairness.maxInFlightPerEndpoint, maxQueue: options.config.fairness.maxQueue, queueTimeoutMs: options.config.fairness.queueTimeout },
-        (model) => table.route(model)?.endpoints.filter((e) => this.subsystems.health.status(e.id).healthy).length ?? 0,
+        (model) => healthyCount(table, this.subsystems.health, model),
       ),
       upstreams: new Upstreams(options.config.timeouts),
+      deadlines: new Deadlines(options.config.timeouts.total),
       metrics,
       logger,
       decisions: new DecisionLog(options.config.debugDecisions),
@@ -102,7 +111,7 @@ export class Gateway {
         resolve();
       });
     });
-    if (options.configFile) g.watchConfig(options.configFile);
+    if (options.configFile && options.watchConfig !== false) g.watchConfig(options.configFile);
     g.rt.logger.info({ url: g.url, models: g.rt.table.models() }, `gateway listening on ${g.url}`);
     return g;
   }
@@ -159,6 +168,7 @@ export class Gateway {
 
   private async shutdownInternals(): Promise<void> {
     this.watcher?.close();
+    this.rt.deadlines.stop();
     await this.subsystems.stop();
     await this.rt.upstreams.close();
   }
@@ -177,9 +187,8 @@ export class Gateway {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.inflight++;
-    res.once('close', () => {
-      if (--this.inflight === 0 && this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
-    });
+    (res as GatewayResponse)[kGateway] = this;
+    res.on('close', onResponseClose);
     this.route(req, res).catch((e: unknown) => {
       if (res.headersSent) {
         if (!res.writableEnded) res.destroy();
@@ -187,6 +196,12 @@ export class Gateway {
       }
       sendError(res, e);
     });
+  }
+
+  /** A response closed (finished, or its client went away). */
+  closed(res: ServerResponse): void {
+    responseClosed(res);
+    if (--this.inflight === 0 && this.idleWaiters.length > 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -216,7 +231,7 @@ export class Gateway {
           return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : this.draining ? 'draining' : 'no healthy backend' });
         }
         case '/metrics': {
-          const text = await this.metricsRegistry.render();
+          const text = await this.renderMetrics();
           res.writeHead(200, { 'content-type': this.metricsRegistry.contentType });
           return void res.end(text);
         }
@@ -231,6 +246,18 @@ export class Gateway {
     if (this.options.extraRoutes?.(req, res)) return;
     req.resume();
     throw new SwitchyardError('not_found', `Unknown path ${path}. The gateway serves ${Object.keys(ROUTES).join(', ')} and /v1/models.`);
+  }
+
+  private async renderMetrics(): Promise<string> {
+    const render = this.options.renderMetrics;
+    if (render !== undefined) {
+      try {
+        return await render();
+      } catch (e) {
+        this.rt.logger.warn({ err: e }, 'aggregated metrics unavailable; serving this process\'s own');
+      }
+    }
+    return this.metricsRegistry.render();
   }
 
   /** The caller of an OpenAI API request (401 before the body is read). */
@@ -257,4 +284,21 @@ export class Gateway {
     const kv = this.subsystems.kv;
     return { models, kvIndex: { ...kv.index.stats(), subscribers: kv.subscriberStats() }, fairQueue: this.rt.fair.stats(), recentDecisions: this.rt.decisions.recent() };
   }
+}
+
+// One 'close' listener for every response, shared: it finds its gateway on the response.
+const kGateway = Symbol('switchyard.gateway');
+type GatewayResponse = ServerResponse & { [kGateway]?: Gateway };
+
+function onResponseClose(this: GatewayResponse): void {
+  this[kGateway]?.closed(this);
+}
+
+/** Healthy endpoints of a model (the fair queue's capacity), without building a list. */
+function healthyCount(table: RoutingTable, health: Subsystems['health'], model: string): number {
+  const route = table.route(model);
+  if (route === undefined) return 0;
+  let n = 0;
+  for (const e of route.endpoints) if (health.status(e.id).healthy) n++;
+  return n;
 }

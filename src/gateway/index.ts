@@ -8,3 +8,4 @@ export { DEFAULT_PREFIX_SUMMARY_POLL_MS, PrefixSummaryFeed, type PrefixSummaryFe
 export { ANONYMOUS, ApiKeyAuth, callerOf, tenantCaller, type ApiKeyAuthOptions, type Caller, type CallerAuth, type CallerGrant } from './tenancy.js';
 export { JwtAuth, loadJwt, MAX_JWT_LENGTH, MIN_HS256_SECRET_BYTES, type JwtAlgorithm, type JwtAuthOptions, type JwtConfig, type JwtOptions, type LoadedJwt, type TenantLookup } from './jwt.js';
 export { JwksSource, parseJwks, type JwkSet, type JwksProvider, type JwksSourceOptions } from './jwks.js';
+export { GatewayPrimary, isGatewayWorker, WorkerLink, type PrimaryOptions, type WorkerHooks } from './cluster.js';

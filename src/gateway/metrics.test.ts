@@ -75,6 +75,18 @@ describe('FastHistogram and FastCounter', () => {
     expect(await b.metrics()).toBe(await a.metrics());
   });
 
+  it('observeFor(v, x, n) is n times observe({ label: v }, x)', async () => {
+    const a = new Registry();
+    const b = new Registry();
+    const ha = FastHistogram.register(a, 'x', 'h', ['model'], BUCKETS);
+    const hb = FastHistogram.register(b, 'x', 'h', ['model'], BUCKETS);
+    for (const [i, v] of [0, 0.003, 0.25, 7].entries()) {
+      for (let k = 0; k <= i + 1; k++) ha.observe({ model: 'm' }, v);
+      hb.observeFor('m', v, i + 2);
+    }
+    expect(await b.metrics()).toBe(await a.metrics());
+  });
+
   it('reject what prom-client rejects', () => {
     const r = new Registry();
     const h = FastHistogram.register(r, 'x', 'h', ['model'], BUCKETS);

@@ -41,7 +41,8 @@ export class GatewayMetrics {
     this.cachedTokens = FastCounter.register(r, 'switchyard_cached_input_tokens_total', 'Prompt tokens served from the engine prefix cache.', ['model']);
     this.upstreamErrors = m.counter({ name: 'switchyard_upstream_errors_total', help: 'Failed upstream attempts by kind (connect, reset, timeout, 5xx, 429).', labelNames: ['backend', 'kind'] });
     this.retries = m.counter({ name: 'switchyard_retries_total', help: 'Requests retried on another backend, by the failure that caused it.', labelNames: ['model', 'reason'] });
-    this.circuit = m.gauge({ name: 'switchyard_upstream_circuit_state', help: 'Circuit state per backend: 0 closed, 1 half-open, 2 open (or ejected/unhealthy).', labelNames: ['backend'] });
+    // With several worker processes, the worst state any of them sees.
+    this.circuit = m.gauge({ name: 'switchyard_upstream_circuit_state', help: 'Circuit state per backend: 0 closed, 1 half-open, 2 open (or ejected/unhealthy).', labelNames: ['backend'], aggregator: 'max' });
     const inflight = (): Iterable<readonly [string, number]> => this.inflightSource();
     m.gauge({
       name: 'switchyard_upstream_inflight_requests',
@@ -216,15 +217,18 @@ export class FastHistogram<L extends string> extends FastMetric<L, HistogramSeri
     add(this.seriesOf(labels), this.upperBounds, value);
   }
 
-  /** observe({ [theLabel]: labelValue }, value) for a one-label histogram, without the object. */
-  observeFor(labelValue: string, value: number): void {
+  /**
+   * observe({ [theLabel]: labelValue }, value) `times` times (default once) for a one-label
+   * histogram, without the object: a stream's equal inter-token gaps are observed in one call.
+   */
+  observeFor(labelValue: string, value: number, times = 1): void {
     if (!Number.isFinite(value)) throw new TypeError(`Value is not a valid number: ${value}`);
     let s = this.byValue.get(labelValue);
     if (s === undefined) {
       s = this.seriesOf({ [this.labelNames[0]!]: labelValue } as LabelValues<L>);
       this.byValue.set(labelValue, s);
     }
-    add(s, this.upperBounds, value);
+    add(s, this.upperBounds, value, times);
   }
 
   override reset(): void {
@@ -255,10 +259,10 @@ export class FastHistogram<L extends string> extends FastMetric<L, HistogramSeri
   }
 }
 
-function add<L extends string>(s: HistogramSeries<L>, bounds: readonly number[], value: number): void {
+function add<L extends string>(s: HistogramSeries<L>, bounds: readonly number[], value: number, times = 1): void {
   let i = 0;
   while (i < bounds.length && value > bounds[i]!) i++;
-  s.counts[i]!++;
-  s.sum += value;
-  s.count++;
+  s.counts[i]! += times;
+  s.sum += value * times;
+  s.count += times;
 }

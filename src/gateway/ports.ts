@@ -12,6 +12,7 @@ import type { FairQueue } from './fair-queue.js';
 import type { KvRouting } from './kv.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RoutingTable } from './table.js';
+import type { Deadlines } from './deadlines.js';
 import type { FailureKind, Upstreams } from './upstream.js';
 
 /** Everything the request path uses, assembled once by the Gateway. */
@@ -30,6 +31,8 @@ export interface ProxyRuntime {
   /** Where finished requests' usage records go (null: not metered). */
   usage: UsageSink | null;
   upstreams: Upstreams;
+  /** The total request timeout of every request in flight (one shared timer). */
+  deadlines: Deadlines;
   metrics: GatewayMetrics;
   logger: Logger;
   decisions: DecisionLog;

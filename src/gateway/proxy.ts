@@ -10,22 +10,21 @@
  * Non-streaming responses are buffered whole before commit, so a failure mid-body is retried too.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
 import { SwitchyardError } from '../core/index.js';
-import { rateLimitError, rateLimitHeaders, type RateLimiter, type Reservation } from '../limits/index.js';
-import { promptTokenIds, type EndpointView } from '../router/index.js';
+import type { Reservation } from '../limits/index.js';
+import type { EndpointLoad, EndpointView } from '../router/index.js';
+import { admit, estimate, meter, ProxyCall, queueFairly, throwAbortReason } from './call.js';
 import { API_PATHS, readInbound, releaseBody, requestIdOf, type ApiKind, type Inbound } from './inbound.js';
 import type { ProxyRuntime } from './ports.js';
-import { accountUsage, header, readAll, relayStream } from './respond.js';
-import type { ModelRoute } from './table.js';
-import type { UsageSink } from '../api/index.js';
-import type { FairTicket } from './fair-queue.js';
+import { accountUsage, header, StreamRelayer } from './respond.js';
+import type { GatewayEndpoint, ModelRoute } from './table.js';
 import { routeTwoLayer } from './two-layer.js';
-import { ANONYMOUS, checkBudget, usageKeyOf, type Caller } from './tenancy.js';
-import { classifyError, isAbort, RequestSignal, type FailureKind, type RequestAbortSignal } from './upstream.js';
+import { ANONYMOUS, checkBudget, type Caller } from './tenancy.js';
+import { classifyError, isAbort, UpstreamResponse, type FailureKind, type RequestAbortSignal, type RequestSignal } from './upstream.js';
 
 export { API_PATHS, type ApiKind } from './inbound.js';
 export type { ProxyRuntime } from './ports.js';
+export { responseClosed } from './call.js';
 
 /** Panic routing on: a health false positive must not become an outage (ADR 6). */
 const PANIC = { panic: true } as const;
@@ -36,9 +35,9 @@ const MAX_BUFFERED_RESPONSE = 64 * 1024 * 1024;
  * Handle one OpenAI API request end to end. Throws SwitchyardErrors before commit; the response
  * then carries the request id (the caller sends the error).
  *
- * One async frame for the whole request: a stream's lifetime keeps suspended only this frame
- * and the relay's (the attempt frames have returned by then), which is most of what an idle
- * stream costs beyond its sockets.
+ * The returned promise settles once the response is committed: a stream is then relayed by
+ * callbacks (StreamRelayer), and its request's bookkeeping (ProxyCall.finish) runs when the relay
+ * ends. So an open stream keeps no suspended async frame, promise or timer of its own.
  */
 export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: IncomingMessage, res: ServerResponse, caller: Caller = ANONYMOUS): Promise<void> {
   const requestId = requestIdOf(req);
@@ -48,7 +47,7 @@ export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: Incomin
   try {
     inbound = await readInbound(kind, req, requestId, rt.table, rt.config.limits.maxBodyBytes, caller, rt.kv);
     parsed = inbound;
-    checkBudget(caller, Date.now());
+    if (caller.budget !== undefined) checkBudget(caller, Date.now());
     if (rt.limiter !== null && caller.limits !== undefined) lease = await admit(rt, rt.limiter, inbound, res);
   } catch (e) {
     tagError(res, requestId);
@@ -59,38 +58,22 @@ export async function proxyRequest(rt: ProxyRuntime, kind: ApiKind, req: Incomin
     }
     throw e;
   }
-  const signal = new RequestSignal();
-  const onClose = closeHandler(rt, inbound.model, res, signal);
-  res.on('close', onClose);
-  const total = setTimeout(abortTotal, rt.config.timeouts.total, signal, rt.config.timeouts.total);
-  let ticket: FairTicket | null = null;
+  const call = new ProxyCall(rt, inbound, res, lease);
   try {
-    if (rt.fair.enabled) ticket = await queueFairly(rt, inbound, signal);
-    const stream = await attemptLoop(rt, inbound, res, signal);
+    if (rt.fair.enabled) call.ticket = rt.fair.tryAcquire(inbound.model, caller.tenant, caller.priority, estimate(inbound)) ?? (await queueFairly(rt, inbound, call));
+    const stream = await attemptLoop(rt, inbound, res, call);
     if (stream !== null) {
-      const ep = stream.ep;
-      try {
-        await relayStream(rt, inbound, ep, stream.body, res, signal);
-      } catch (e) {
-        // A failure escaping the relay is the endpoint's, as in attempt1.
-        if (!(e instanceof SwitchyardError) && !isAbort(e) && !signal.aborted) rt.health.recordFailure(ep.id, classifyError(e).kind);
-        throw e;
-      } finally {
-        rt.load.end(ep.id);
-      }
+      // The relay owns the request from here; it calls call.relayDone() when it is over.
+      new StreamRelayer(rt, inbound, stream.ep, stream.up, res, call).start();
+      return;
     }
   } catch (e) {
-    inbound.outcome = signal.aborted && !(e instanceof SwitchyardError && e.code === 'timeout') ? 'client_closed' : e instanceof SwitchyardError ? e.status : 500;
+    inbound.outcome = call.aborted && !(e instanceof SwitchyardError && e.code === 'timeout') ? 'client_closed' : e instanceof SwitchyardError ? e.status : 500;
     tagError(res, requestId);
+    call.finish();
     throw e;
-  } finally {
-    clearTimeout(total);
-    res.off('close', onClose);
-    rt.metrics.duration.observe({ model: inbound.model }, (performance.now() - inbound.t0) / 1000);
-    if (rt.usage !== null) meter(rt.usage, inbound, res);
-    if (lease !== null) settle(rt, rt.limiter!, inbound, lease);
-    if (ticket !== null) rt.fair.release(ticket, usedTokens(inbound));
   }
+  call.finish();
 }
 
 const HEADER_ASCII: Readonly<Record<string, string>> = { '→': '->', '≤': '<=', '≥': '>=', 'τ': 'tau', '·': '*', '×': 'x', '…': '...' };
@@ -105,96 +88,9 @@ export function headerSafe(text: string): string {
   return out.length > 512 ? `${out.slice(0, 509)}...` : out;
 }
 
-/** One usage record per request that got past intake (the sink batches; never blocks). */
-function meter(sink: UsageSink, inb: Inbound, res: ServerResponse): void {
-  const u = inb.usage;
-  const outcome = inb.outcome === 0 ? (res.headersSent ? res.statusCode : 'client_closed') : inb.outcome;
-  sink.record({
-    ts: Date.now(),
-    requestId: inb.requestId,
-    tenant: inb.caller.tenant,
-    key: usageKeyOf(inb.caller),
-    model: inb.model,
-    cluster: inb.servedBy?.labels.cluster ?? '',
-    inputTokens: u !== null ? u.promptTokens : inb.streamedTokens > 0 ? estimatePromptTokens(inb) : 0,
-    outputTokens: u !== null ? u.completionTokens : inb.streamedTokens,
-    cachedTokens: u !== null ? u.cachedTokens : 0,
-    latencyMs: Math.round(performance.now() - inb.t0),
-    status: outcome,
-  });
-}
-
-/** Wait for a slot in the model's fair queue (immediate unless the model is saturated). */
-async function queueFairly(rt: ProxyRuntime, inb: Inbound, signal: RequestSignal): Promise<FairTicket> {
-  try {
-    return await rt.fair.acquire(inb.model, inb.caller.tenant, inb.caller.priority, { input: estimatePromptTokens(inb), output: inb.maxTokens ?? DEFAULT_COMPLETION_ESTIMATE }, signal);
-  } catch (e) {
-    if (e instanceof SwitchyardError && e.code === 'unavailable') {
-      rt.metrics.requests.inc({ model: inb.model, backend: 'none', status: '503' });
-      throw e;
-    }
-    throwAbortReason(signal);
-  }
-}
-
-/** Tokens the request used, as far as the gateway knows (undefined: nothing ran). */
-function usedTokens(inb: Inbound): { input: number; output: number } | undefined {
-  if (inb.usage !== null) return { input: inb.usage.promptTokens, output: inb.usage.completionTokens };
-  if (inb.streamedTokens > 0) return { input: estimatePromptTokens(inb), output: inb.streamedTokens };
-  return { input: 0, output: 0 };
-}
-
-/** Reserve the request's estimated tokens (prompt + max_tokens); a rejection is a 429 with OpenAI's headers. */
-async function admit(rt: ProxyRuntime, limiter: RateLimiter, inb: Inbound, res: ServerResponse): Promise<Reservation> {
-  const caller = inb.caller;
-  const d = await limiter.reserve({ tenantId: caller.tenant, keyId: caller.keyId, estimatedTokens: estimatePromptTokens(inb) + (inb.maxTokens ?? DEFAULT_COMPLETION_ESTIMATE), limits: caller.limits! });
-  for (const [k, v] of Object.entries(rateLimitHeaders(d))) res.setHeader(k, v);
-  if (!d.allowed) {
-    rt.metrics.requests.inc({ model: inb.model, backend: 'none', status: '429' });
-    rt.logger.info({ requestId: inb.requestId, tenant: caller.tenant, key: caller.keyId, scope: d.scope, limit: d.limit }, 'rate limited');
-    throw rateLimitError(d);
-  }
-  return d.reservation;
-}
-
-/** Completion tokens reserved when the request sets no max_tokens (settled to the real count). */
-const DEFAULT_COMPLETION_ESTIMATE = 512;
-
-/** Prompt tokens: exact when the model's prompts are tokenized here, else ~4 bytes of body per token. */
-function estimatePromptTokens(inb: Inbound): number {
-  if (inb.route.tokenIds !== undefined) return promptTokenIds(inb.route)?.length ?? 0;
-  return Math.ceil(inb.body.length / 4);
-}
-
-/**
- * Settle to what was used: the backend's usage when it reported one; for a stream cut short, the
- * prompt plus every token already relayed (the client got them); nothing when no attempt produced
- * a response (refund).
- */
-function settle(rt: ProxyRuntime, limiter: RateLimiter, inb: Inbound, lease: Reservation): void {
-  const u = inb.usage;
-  const done = u !== null ? limiter.settle(lease, u.promptTokens + u.completionTokens)
-    : inb.streamedTokens > 0 ? limiter.settle(lease, estimatePromptTokens(inb) + inb.streamedTokens)
-    : limiter.release(lease);
-  done.catch((e: unknown) => rt.logger.warn({ err: e, requestId: inb.requestId }, 'rate limiter settle failed'));
-}
-
 /** The error response the caller is about to send carries the request id. */
 function tagError(res: ServerResponse, requestId: string): void {
   if (!res.headersSent) res.setHeader('x-request-id', requestId);
-}
-
-function closeHandler(rt: ProxyRuntime, model: string, res: ServerResponse, signal: RequestSignal): () => void {
-  return () => {
-    if (!res.writableFinished) {
-      rt.metrics.clientDisconnects.inc({ model });
-      signal.abort(new SwitchyardError('invalid_request', 'client disconnected'));
-    }
-  };
-}
-
-function abortTotal(signal: RequestSignal, ms: number): void {
-  signal.abort(new SwitchyardError('timeout', `The request took longer than the gateway's total timeout of ${ms} ms.`));
 }
 
 function views(rt: ProxyRuntime, route: ModelRoute, caller: Caller): EndpointView[] {
@@ -204,7 +100,7 @@ function views(rt: ProxyRuntime, route: ModelRoute, caller: Caller): EndpointVie
     // Data residency: a tenant limited to some clusters never sees the others, retries included.
     if (clusters !== undefined && !clusters.has(e.labels.cluster ?? '')) continue;
     const h = rt.health.status(e.id);
-    out.push({ ...e, healthy: h.healthy, weightFactor: h.weightFactor, load: rt.load.get(e.id) });
+    out.push(new View(e, h.healthy, h.weightFactor, rt.load.get(e.id)));
   }
   if (out.length === 0 && clusters !== undefined) {
     throw new SwitchyardError('unavailable', `No backend for model '${route.model}' runs in a cluster tenant '${caller.tenant}' may use (${[...clusters].join(', ') || 'none'}); the request was not sent elsewhere.`, { detail: { model: route.model, allowedClusters: [...clusters] } });
@@ -212,11 +108,38 @@ function views(rt: ProxyRuntime, route: ModelRoute, caller: Caller): EndpointVie
   return out;
 }
 
+/**
+ * An endpoint as routing sees it on this attempt: the table's endpoint (every field of
+ * GatewayEndpoint, copied by name: one object shape, unlike a spread), its health and its load.
+ */
+class View implements EndpointView {
+  readonly id: string;
+  readonly url: string;
+  readonly model: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly weight: number;
+  readonly kvEvents: GatewayEndpoint['kvEvents'];
+
+  constructor(
+    e: GatewayEndpoint,
+    readonly healthy: boolean,
+    readonly weightFactor: number,
+    readonly load: EndpointLoad,
+  ) {
+    this.id = e.id;
+    this.url = e.url;
+    this.model = e.model;
+    this.labels = e.labels;
+    this.weight = e.weight;
+    this.kvEvents = e.kvEvents;
+  }
+}
+
 /** A committed SSE response (headers set, not sent) to relay; owns the endpoint's in-flight slot. */
 class CommittedStream {
   constructor(
     readonly ep: EndpointView,
-    readonly body: Readable,
+    readonly up: UpstreamResponse,
   ) {}
 }
 
@@ -229,7 +152,7 @@ interface AttemptFailure {
 }
 
 /** Attempts until one commits. Returns the stream to relay when an SSE response was committed. */
-async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, signal: RequestAbortSignal): Promise<CommittedStream | null> {
+async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, signal: RequestSignal): Promise<CommittedStream | null> {
   const maxAttempts = rt.config.retries.attempts;
   let last: AttemptFailure | null = null;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -243,7 +166,7 @@ async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, 
     const ctx = { now: performance.now(), random: rt.random, request: inb.route, kvIndex: rt.kv.index };
     const decision = route.clusterProfile === undefined ? rt.router.route(route.profile, ctx, views(rt, route, inb.caller), PANIC) : routeTwoLayer(rt.router, route.clusterProfile, route.profile, ctx, views(rt, route, inb.caller), { mode: route.clusterKv, summaries: rt.table.prefixSummaries });
     rt.metrics.decisions.inc({ model: inb.model, profile: decision.profile, outcome: decision.endpoint ? 'picked' : 'none' });
-    for (const t of decision.timings) rt.metrics.pluginDuration.observe({ plugin: t.plugin }, t.us / 1e6);
+    for (const t of decision.timings) rt.metrics.pluginDuration.observeFor(t.plugin, t.us / 1e6);
     rt.decisions.add({ atMs: Date.now(), requestId: inb.requestId, model: inb.model, attempt, profile: decision.profile, endpoint: decision.endpoint?.id ?? null, reason: decision.reason, candidates: decision.candidates, timings: decision.timings });
     const ep = decision.endpoint;
     if (!ep) break;
@@ -272,26 +195,24 @@ async function attemptLoop(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, 
  * One attempt against one endpoint. Returns null when a whole response was sent, the stream to
  * relay when an SSE response was committed (its in-flight slot then passes to proxyRequest).
  */
-async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeHeader: string, attempt: number, res: ServerResponse, signal: RequestAbortSignal): Promise<AttemptFailure | CommittedStream | null> {
+async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeHeader: string, attempt: number, res: ServerResponse, signal: RequestSignal): Promise<AttemptFailure | CommittedStream | null> {
   rt.load.begin(ep.id);
   let committed = false;
   let handedOver = false;
+  const up = new UpstreamResponse();
+  signal.upstream = up;
   try {
-    const up = await rt.upstreams.request(ep.url, API_PATHS[inb.kind], {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: inb.stream ? 'text/event-stream' : 'application/json', 'x-request-id': inb.requestId },
-      body: inb.body,
-      signal,
-    });
+    rt.upstreams.post(ep.url, API_PATHS[inb.kind], { 'content-type': 'application/json', accept: inb.stream ? 'text/event-stream' : 'application/json', 'x-request-id': inb.requestId }, inb.body, up);
+    await up.started();
     const status = up.statusCode;
     if (inb.kind === 'responses' && (status === 404 || status === 405 || status === 501)) {
       // The backend is fine; it just has no Responses API.
-      await readAll(up.body, 64 * 1024).catch(() => undefined);
+      await up.collect(64 * 1024).catch(() => undefined);
       rt.health.recordSuccess(ep.id);
       notSupported(rt, inb, ep);
     }
     if (status >= 500 || status === 429) {
-      const body = await readAll(up.body, 64 * 1024).catch(() => Buffer.alloc(0));
+      const body = await up.collect(64 * 1024).catch(() => Buffer.alloc(0));
       const kind: FailureKind = status === 429 ? '429' : '5xx';
       rt.health.recordFailure(ep.id, kind);
       return { kind, status, message: `backend answered ${status}`, body, contentType: header(up.headers['content-type']) };
@@ -310,7 +231,7 @@ async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeH
       // Buffer the whole body first: a failure here is still retryable (nothing was sent).
       let body: Buffer;
       try {
-        body = await readAll(up.body, MAX_BUFFERED_RESPONSE);
+        body = await up.collect(MAX_BUFFERED_RESPONSE);
       } catch (e) {
         if (isAbort(e) || signal.aborted) throw e;
         const c = classifyError(e);
@@ -335,8 +256,9 @@ async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeH
     inb.servedBy = ep;
     inb.outcome = status;
     res.writeHead(status, headers);
+    up.releaseHeaders();
     handedOver = true;
-    return new CommittedStream(ep, up.body);
+    return new CommittedStream(ep, up);
   } catch (e) {
     if (e instanceof SwitchyardError) throw e; // the gateway's own verdicts are final
     if (isAbort(e) || signal.aborted) {
@@ -348,7 +270,10 @@ async function attempt1(rt: ProxyRuntime, inb: Inbound, ep: EndpointView, routeH
     if (committed) throw e;
     return c;
   } finally {
-    if (!handedOver) rt.load.end(ep.id);
+    if (!handedOver) {
+      rt.load.end(ep.id);
+      if (signal.upstream === up) signal.upstream = null;
+    }
   }
 }
 
@@ -372,10 +297,6 @@ function fail(rt: ProxyRuntime, inb: Inbound, res: ServerResponse, last: Attempt
   }
   const code = last.kind === 'timeout' ? 'timeout' : last.kind === '429' ? 'rate_limit_exceeded' : 'upstream_error';
   throw new SwitchyardError(code, `All ${tried} attempt(s) for model '${inb.model}' failed; last error: ${last.message}.`);
-}
-
-function throwAbortReason(signal: RequestAbortSignal): never {
-  throw signal.reason instanceof Error ? signal.reason : new SwitchyardError('timeout', 'request aborted');
 }
 
 function finishAborted(_rt: ProxyRuntime, _inb: Inbound, res: ServerResponse, signal: RequestAbortSignal): void {

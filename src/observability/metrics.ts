@@ -4,7 +4,7 @@
  * the same name and kind returns the same metric; a different kind or label set throws.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CollectFunction } from 'prom-client';
+import type { Aggregator, CollectFunction } from 'prom-client';
 import { SwitchyardError } from '../core/index.js';
 
 export interface MetricOptions<L extends string> {
@@ -16,6 +16,8 @@ export interface MetricOptions<L extends string> {
 export interface GaugeOptions<L extends string> extends MetricOptions<L> {
   /** Called on every scrape to refresh the value. */
   collect?: CollectFunction<Gauge<L>>;
+  /** How values of several processes combine in a cluster (prom-client's aggregation); default 'sum'. */
+  aggregator?: Aggregator;
 }
 
 export interface HistogramOptions<L extends string> extends MetricOptions<L> {
@@ -73,7 +75,7 @@ export function createMetricsRegistry(opts: MetricsRegistryOptions = {}): Metric
     counter: <L extends string = never>(o: MetricOptions<L>) =>
       getOrCreate('counter', o, () => new Counter<L>({ name: o.name, help: o.help, labelNames: o.labelNames ?? [], registers: [registry] })),
     gauge: <L extends string = never>(o: GaugeOptions<L>) =>
-      getOrCreate('gauge', o, () => new Gauge<L>({ name: o.name, help: o.help, labelNames: o.labelNames ?? [], registers: [registry], ...(o.collect ? { collect: o.collect } : {}) })),
+      getOrCreate('gauge', o, () => new Gauge<L>({ name: o.name, help: o.help, labelNames: o.labelNames ?? [], registers: [registry], ...(o.collect ? { collect: o.collect } : {}), ...(o.aggregator ? { aggregator: o.aggregator } : {}) })),
     histogram: <L extends string = never>(o: HistogramOptions<L>) =>
       getOrCreate('histogram', o, () => new Histogram<L>({ name: o.name, help: o.help, labelNames: o.labelNames ?? [], registers: [registry], ...(o.buckets ? { buckets: [...o.buckets] } : {}) })),
     render: () => registry.metrics(),

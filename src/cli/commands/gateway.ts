@@ -1,10 +1,10 @@
 /** `switchyard gateway`: the OpenAI-compatible gateway in front of many engines. */
 import { RemoteUsageSink, SwitchyardClient } from '../../api/index.js';
-import { ApiKeyAuth, ControlPlaneTable, Gateway, JwtAuth, loadGatewayConfig, loadJwt, type LoadedJwt } from '../../gateway/index.js';
+import { ApiKeyAuth, ControlPlaneTable, Gateway, GatewayPrimary, isGatewayWorker, JwtAuth, loadGatewayConfig, loadJwt, WorkerLink, type LoadedJwt } from '../../gateway/index.js';
 import { createRedisRateLimiter, MemoryRateLimiter } from '../../limits/index.js';
 import { isSwitchyardError, SwitchyardError } from '../../core/index.js';
-import { createLogger, type Logger } from '../../observability/index.js';
-import { defineCommand, UsageError, type FlagSpec } from '../framework.js';
+import { createLogger, createMetricsRegistry, type Logger } from '../../observability/index.js';
+import { defineCommand, UsageError, type CliIO, type FlagSpec } from '../framework.js';
 
 /** The --jwt-* flags of `switchyard gateway` and `switchyard up` (ADR 0015). JWT auth is off unless a key is given. */
 export const JWT_FLAGS = {
@@ -47,8 +47,11 @@ export const gatewayCommand = defineCommand({
     'the backends listed in the config file (or, with --control-plane, the ready replicas the control plane',
     'reports, followed through its watch stream; the last table keeps serving while it is unreachable),',
     'plus /health, /ready, /metrics and /debug/routing.',
-    'SIGHUP (or editing the file) reloads the configuration without dropping connections;',
+    'SIGHUP (or editing the file, unless --no-watch) reloads the configuration without dropping connections;',
     'SIGTERM drains: stop accepting, finish in-flight streams up to drainTimeout, then exit.',
+    'With --workers N, N processes share the port (one event loop per core); /metrics sums them all,',
+    'and SIGHUP/SIGTERM at the first process reach every worker. In-memory rate limits are then per',
+    'worker: use --redis-url for exact limits.',
   ].join('\n'),
   flags: {
     config: { type: 'string', short: 'c', description: 'Gateway config file (YAML or JSON); required unless --control-plane is given', placeholder: 'file' },
@@ -59,12 +62,15 @@ export const gatewayCommand = defineCommand({
     'redis-url': { type: 'string', env: 'SWITCHYARD_REDIS_URL', description: 'Keep rate-limit counters in Redis, shared with the other gateways (default: in memory)', placeholder: 'url' },
     'redis-fail-mode': { type: 'enum', values: ['open', 'closed'], default: 'open', description: "When Redis is down: admit under a local limit ('open') or refuse ('closed')" },
     'no-auth': { type: 'bool', description: 'With --control-plane: serve the OpenAI API without API keys (default: keys required)' },
+    'no-watch': { type: 'bool', description: 'Reload the config file only on SIGHUP, not whenever it changes' },
+    workers: { type: 'int', min: 1, max: 256, default: 1, description: 'Serve with this many processes sharing the port (node:cluster); a worker that dies is restarted' },
     ...JWT_FLAGS,
     'log-level': { type: 'enum', values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], env: 'SWITCHYARD_LOG_LEVEL', default: 'info', description: 'Log level (logs go to stderr)' },
   },
   examples: [
     'switchyard gateway --config gateway.yaml',
     'switchyard gateway -c gateway.yaml --port 0',
+    'switchyard gateway -c gateway.yaml --workers 4',
     'switchyard gateway --control-plane http://10.0.0.5:8080 --token $SWITCHYARD_TOKEN --port 8081',
     'switchyard gateway --control-plane http://10.0.0.5:8080 --jwt-jwks https://idp.example/.well-known/jwks.json --jwt-audience switchyard',
     'kill -HUP <pid>     # reload the config',
@@ -75,12 +81,13 @@ export const gatewayCommand = defineCommand({
     const jwtFlag = jwtFlagGiven(flags);
     if (jwtFlag && !flags.controlPlane) throw new UsageError(`${jwtFlag} needs --control-plane: a JWT names a Tenant, and tenants come from the control plane`, jwtFlag);
     if (jwtFlag && flags.noAuth) throw new UsageError(`${jwtFlag} and --no-auth contradict each other: JWT auth is auth`, jwtFlag);
-    const jwt = await loadJwtFlags(flags, logger);
     const base = flags.config ? loadGatewayConfig({ file: flags.config }) : loadGatewayConfig({ object: {} });
+    if (flags.controlPlane && !flags.token) throw new SwitchyardError('invalid_argument', '--control-plane needs --token (or SWITCHYARD_TOKEN)');
+    if (flags.workers > 1 && !isGatewayWorker()) return runPrimary(flags.workers, logger, io, signal);
+    const jwt = await loadJwtFlags(flags, logger);
     const config = { ...base, listen: { host: flags.host ?? base.listen.host, port: flags.port ?? base.listen.port } };
     let table: ControlPlaneTable | undefined;
-    if (flags.controlPlane) {
-      if (!flags.token) throw new SwitchyardError('invalid_argument', '--control-plane needs --token (or SWITCHYARD_TOKEN)');
+    if (flags.controlPlane && flags.token) {
       table = new ControlPlaneTable({ token: flags.token, logger });
       table.start(flags.controlPlane);
     }
@@ -92,14 +99,21 @@ export const gatewayCommand = defineCommand({
     // Usage records go to the control plane in batches (POST /api/v1/usage).
     const usageClient = flags.controlPlane && flags.token ? new SwitchyardClient({ server: flags.controlPlane, token: flags.token, timeoutMs: 10_000 }) : undefined;
     const usage = usageClient ? new RemoteUsageSink({ client: usageClient }) : undefined;
-    const gateway = await Gateway.start({ config, ...(flags.config ? { configFile: flags.config } : {}), ...(table ? { table } : {}), logger, ...(auth ? { auth } : {}), limiter, ...(usage ? { usage } : {}) });
+    // A worker of `--workers N`: the primary prints the address, forwards reload and shutdown, and
+    // aggregates /metrics over all workers.
+    const started: { gateway?: Gateway } = {};
+    let stopRequested = (): void => undefined;
+    const stop = new Promise<void>((resolve) => (stopRequested = resolve));
+    const metricsRegistry = isGatewayWorker() ? createMetricsRegistry({ defaultMetrics: true }) : undefined;
+    const link = metricsRegistry ? new WorkerLink(metricsRegistry.registry, { reload: () => started.gateway?.reload(), shutdown: () => stopRequested() }) : undefined;
+    const cluster = metricsRegistry && link ? { metricsRegistry, renderMetrics: () => link.metrics() } : {};
+    const gateway = await Gateway.start({ config, ...(flags.config ? { configFile: flags.config, watchConfig: !flags.noWatch } : {}), ...(table ? { table } : {}), logger, ...(auth ? { auth } : {}), limiter, ...(usage ? { usage } : {}), ...cluster });
+    started.gateway = gateway;
     const onHup = (): void => gateway.reload();
     process.on('SIGHUP', onHup);
-    io.stdout(`switchyard gateway listening on ${gateway.url} (models: ${gateway.table.models().join(', ') || 'none'})\n`);
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    if (link) link.ready(gateway.url, gateway.table.models(), config.drainTimeout);
+    else io.stdout(`switchyard gateway listening on ${gateway.url} (models: ${gateway.table.models().join(', ') || 'none'})\n`);
+    await Promise.race([aborted(signal), stop]);
     process.off('SIGHUP', onHup);
     logger.info({ timeoutMs: config.drainTimeout }, 'draining');
     await table?.stop();
@@ -109,6 +123,28 @@ export const gatewayCommand = defineCommand({
     await usageClient?.close();
     await limiter.close();
     logger.info('stopped');
+    link?.close();
     return 0;
   },
 });
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/** `--workers N`: fork the workers, forward SIGHUP, drain them all on SIGTERM/SIGINT. */
+async function runPrimary(workers: number, logger: Logger, io: CliIO, signal: AbortSignal): Promise<number> {
+  const primary = await GatewayPrimary.start({ workers, logger });
+  const onHup = (): void => primary.reload();
+  process.on('SIGHUP', onHup);
+  io.stdout(`switchyard gateway listening on ${primary.url} (models: ${primary.models.join(', ') || 'none'}; ${workers} worker processes)\n`);
+  await aborted(signal);
+  process.off('SIGHUP', onHup);
+  logger.info({ workers: primary.alive }, 'draining every worker');
+  await primary.stop();
+  logger.info('stopped');
+  return 0;
+}

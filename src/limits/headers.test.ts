@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatResetDuration, rateLimitError, rateLimitHeaders } from './headers.js';
 import type { Decision, Reservation } from './types.js';
 
-const reservation: Reservation = { id: 'r', tenantId: 't', keyId: 'k', reservedTokens: 10, window: 0 };
+const reservation: Reservation = { id: 'r', tenantId: 't', keyId: 'k', reservedTokens: 10, bucket: 0 };
 
 describe('formatResetDuration', () => {
   it.each([

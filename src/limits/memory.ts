@@ -1,14 +1,16 @@
 /**
- * MemoryRateLimiter: the sliding-window limiter for one gateway (and the fail-open fallback of
- * RedisRateLimiter). Same maths as the Redis scripts, on an injected Clock so tests run it on a
- * VirtualClock.
+ * MemoryRateLimiter: the bucketed sliding-window limiter for one gateway (and the fail-open
+ * fallback of RedisRateLimiter). Same maths as the Redis scripts (./window.ts), on an injected
+ * Clock so tests run it on a VirtualClock. Each rpm/tpm counter is a BucketRing (the charged
+ * buckets of the window, slid forward in place), so deciding allocates nothing for counters it
+ * has seen before, beyond the decision itself.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/index.js';
 import { RealClock } from '../core/index.js';
 import type { Decision, RateLimiter, RateLimiterOptions, RateLimitRequest, Reservation, WindowStatus } from './types.js';
-import type { ResolvedOptions, WindowCounter } from './window.js';
-import { applySettle, bindingStatus, estimate, LIMIT_ORDER, limitAt, remaining, resetMs, resolveOptions, retryAfterMs, rolled, tooLarge, validateActual, validateRequest } from './window.js';
+import type { ResolvedOptions } from './window.js';
+import { applySettle, BucketRing, bindingStatus, bucketOf, LIMIT_ORDER, limitAt, remaining, resetMs, resolveOptions, tooLarge, validateActual, validateRequest } from './window.js';
 
 export interface MemoryRateLimiterOptions extends RateLimiterOptions {
   readonly clock?: Clock | undefined;
@@ -19,7 +21,9 @@ const SWEEP_EVERY = 4096;
 export class MemoryRateLimiter implements RateLimiter {
   readonly opts: ResolvedOptions;
   private readonly clock: Clock;
-  private readonly counters = new Map<string, WindowCounter>();
+  private readonly counters = new Map<string, BucketRing>();
+  /** The rings of the limits being decided, by LIMIT_ORDER index (reserve is synchronous, so one scratch array serves every call). */
+  private readonly rings: (BucketRing | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined];
   /** scope key → lease id → expiry (clock ms). */
   private readonly leases = new Map<string, Map<string, number>>();
   private readonly done = new WeakSet<Reservation>();
@@ -44,16 +48,15 @@ export class MemoryRateLimiter implements RateLimiter {
 
   private reserveSync(req: RateLimitRequest): Decision {
     validateRequest(req);
-    const W = this.opts.windowMs;
+    const { windowMs: W, bucketsPerWindow: B } = this.opts;
     const early = tooLarge(req, W);
     if (early) return early;
     const now = this.now();
     if (++this.ops % SWEEP_EVERY === 0) this.sweep(now);
-    const win = Math.floor(now / W);
-    const elapsed = now - win * W;
+    const cur = bucketOf(now, W, B);
     const names = storageKeys(req);
     const statuses: (WindowStatus | undefined)[] = [];
-    const amounts: number[] = [];
+    const rings = this.rings;
     let rejected: { i: number; retry: number } | undefined;
     for (let i = 0; i < LIMIT_ORDER.length; i++) {
       const limit = limitAt(req, i);
@@ -65,14 +68,15 @@ export class MemoryRateLimiter implements RateLimiter {
         if (set.size + 1 > limit) retry = Math.max(1, Math.min(this.opts.concurrencyRetryMs, Math.min(...set.values()) - now));
       } else {
         const amount = name === 'rpm' ? 1 : req.estimatedTokens;
-        const [c, p] = rolled(this.counters.get(names[i]!), win);
-        const est = estimate(c, p, elapsed, W);
-        amounts[i] = amount;
-        if (est + amount > limit) {
-          retry = retryAfterMs(c, p, amount, limit, elapsed, W);
-          statuses[i] = { limit, remaining: remaining(limit, est), resetMs: resetMs(c, p, elapsed, W) };
+        const ring = this.counters.get(names[i]!);
+        ring?.advance(cur);
+        rings[i] = ring;
+        const use = ring?.sum ?? 0;
+        if (ring && use + amount > limit) { // never without a ring: amount ≤ limit (tooLarge)
+          retry = ring.retryAfterMs(amount, limit, now, W);
+          statuses[i] = { limit, remaining: remaining(limit, use), resetMs: resetMs(ring.newest(), now, W, B) };
         } else {
-          statuses[i] = { limit, remaining: remaining(limit, est + amount), resetMs: resetMs(c + amount, p, elapsed, W) };
+          statuses[i] = { limit, remaining: remaining(limit, use + amount), resetMs: resetMs(amount > 0 ? cur : ring?.newest(), now, W, B) };
         }
       }
       if (retry > 0 && (!rejected || retry > rejected.retry)) rejected = { i, retry };
@@ -87,12 +91,12 @@ export class MemoryRateLimiter implements RateLimiter {
       if (LIMIT_ORDER[i]![1] === 'maxConcurrent') {
         this.pruned(names[i]!, now).set(id, now + this.opts.leaseTtlMs);
       } else {
-        const key = names[i]!;
-        const [c, p] = rolled(this.counters.get(key), win);
-        this.counters.set(key, { w: win, c: c + amounts[i]!, p });
+        let ring = rings[i];
+        if (!ring) this.counters.set(names[i]!, (ring = new BucketRing(B, cur)));
+        ring.add(cur, LIMIT_ORDER[i]![1] === 'rpm' ? 1 : req.estimatedTokens);
       }
     }
-    const reservation: Reservation = { id, tenantId: req.tenantId, keyId: req.keyId, reservedTokens: req.estimatedTokens, window: win };
+    const reservation: Reservation = { id, tenantId: req.tenantId, keyId: req.keyId, reservedTokens: req.estimatedTokens, bucket: cur };
     return { allowed: true, reservation, status: bindingStatus(statuses) };
   }
 
@@ -113,13 +117,16 @@ export class MemoryRateLimiter implements RateLimiter {
   private settleSync(handle: Reservation, actualTokens: number): void {
     if (this.done.has(handle)) return;
     this.done.add(handle);
-    const now = this.now();
-    const win = Math.floor(now / this.opts.windowMs);
     const names = storageKeys(handle);
     const delta = actualTokens - handle.reservedTokens;
-    for (const i of [1, 4]) {
-      const k = this.counters.get(names[i]!);
-      if (k && delta !== 0) applySettle(k, win, handle.window, delta);
+    if (delta !== 0) {
+      const cur = bucketOf(this.now(), this.opts.windowMs, this.opts.bucketsPerWindow);
+      for (const i of [1, 4]) {
+        const ring = this.counters.get(names[i]!);
+        if (!ring) continue; // no tpm limit, or idle for a whole window and swept
+        ring.advance(cur);
+        applySettle(ring, handle.bucket, delta);
+      }
     }
     for (const i of [2, 5]) this.leases.get(names[i]!)?.delete(handle.id);
   }
@@ -138,10 +145,10 @@ export class MemoryRateLimiter implements RateLimiter {
     return set;
   }
 
-  /** Drop counters that have aged out and empty lease sets, so memory tracks active keys only. */
+  /** Drop counters whose every bucket has aged out and empty lease sets, so memory tracks active keys only. */
   private sweep(now: number): void {
-    const win = Math.floor(now / this.opts.windowMs);
-    for (const [k, v] of this.counters) if (v.w < win - 1) this.counters.delete(k);
+    const cur = bucketOf(now, this.opts.windowMs, this.opts.bucketsPerWindow);
+    for (const [k, ring] of this.counters) if (ring.head < cur - ring.B) this.counters.delete(k);
     for (const [k, set] of this.leases) {
       for (const [id, exp] of set) if (exp <= now) set.delete(id);
       if (set.size === 0) this.leases.delete(k);

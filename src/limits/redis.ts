@@ -1,7 +1,7 @@
 /**
  * RedisRateLimiter: counters shared by every gateway on one Redis. Each reserve and each
  * settle is one Lua script (atomic: check-and-increment of all six limits at once), with the
- * same maths as ./window.ts. Time is Redis's own clock (TIME) unless a Clock is injected
+ * same bucketed sliding-window maths as ./window.ts (one hash per limit, one field per bucket). Time is Redis's own clock (TIME) unless a Clock is injected
  * (tests run it on a VirtualClock), so gateways with skewed clocks still agree on windows.
  *
  * Redis down: `failMode: 'open'` decides with a local MemoryRateLimiter (per-gateway limits,
@@ -36,33 +36,85 @@ export interface RedisRateLimiterOptions extends RateLimiterOptions {
 /** Keys outlive their last window by this much (real ms), so a slow test or a paused gateway never loses a live counter. */
 const KEEP_MS = 10_000;
 
-/** Both scripts start here: W = ARGV[1] (window ms), now = ARGV[2], or Redis's own clock when it is -1. */
-const CLOCK_PRELUDE = `local W = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
+/**
+ * Both scripts start here: W = ARGV[1] (window ms), B = ARGV[2] (buckets per window), now =
+ * ARGV[3], or Redis's own clock when it is -1. Then window.ts's BucketRing as a hash: field `h`
+ * = newest bucket held, `s` = sum of buckets h − B … h, field `<i>` = count of bucket i (only
+ * charged buckets have one). `advance` drops (HDEL) the buckets that left and subtracts them from
+ * `s`, once per bucket passed: O(1) amortized, O(B) after an idle spell. Only a rejection (the
+ * retry walk, oldest-first) or a 0-token admission (reset) reads every bucket: one HGETALL of at
+ * most B + 3 fields, then a walk over the B + 1 bucket indices. Time never moves back for a
+ * counter (a Redis clock step back is time standing still).
+ */
+const PRELUDE = `local W = tonumber(ARGV[1])
+local B = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
 if now < 0 then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+local cur = math.floor(now * B / W)
+local function bucketStart(i) return math.ceil(i * W / B) end
+local function advance(key)
+  local v = redis.call('HMGET', key, 'h', 's', cur)
+  local h = tonumber(v[1])
+  if h == nil then return nil, 0, 0 end
+  local s = tonumber(v[2])
+  if cur < h then return h, s, tonumber(redis.call('HGET', key, h)) or 0 end
+  if cur > h then
+    local gone, held, drop = {}, {}, 0
+    for i = h - B, math.min(h, cur - B - 1) do gone[#gone + 1] = i end
+    local counts = redis.call('HMGET', key, unpack(gone))
+    for k = 1, #counts do
+      if counts[k] then
+        drop = drop + tonumber(counts[k])
+        held[#held + 1] = gone[k]
+      end
+    end
+    if #held > 0 then redis.call('HDEL', key, unpack(held)) end
+    s = s - drop
+    redis.call('HSET', key, 'h', cur, 's', s)
+  end
+  return cur, s, tonumber(v[3]) or 0
+end
+local function buckets(key)
+  local flat = redis.call('HGETALL', key)
+  local cnt = {}
+  for k = 1, #flat, 2 do
+    local i = tonumber(flat[k])
+    if i ~= nil then cnt[i] = tonumber(flat[k + 1]) end
+  end
+  return cnt
+end
+local function newest(cnt, h)
+  for i = h, h - B, -1 do
+    local c = cnt[i]
+    if c ~= nil and c > 0 then return i end
+  end
+  return nil
+end
+local function resetMs(n)
+  if n == nil then return 0 end
+  return bucketStart(n + B + 1) - now
+end
 `;
 
 /**
- * KEYS: the six limits in LIMIT_ORDER (rpm/tpm: hash {w, c, p}; concurrency: zset lease → expiry).
- * ARGV: windowMs, now (-1 = TIME), tokens, lease id, leaseTtlMs, concurrencyRetryMs, keepMs, six limits (-1 = none).
- * Returns {allowed, rejected index (1-based, 0 = none), retryAfterMs, window, then remaining and resetMs per limit (-1 = none)}.
+ * KEYS: the six limits in LIMIT_ORDER (rpm/tpm: bucket hash as above; concurrency: zset lease → expiry).
+ * ARGV: windowMs, buckets, now (-1 = TIME), tokens, lease id, leaseTtlMs, concurrencyRetryMs, keepMs, six limits (-1 = none).
+ * Returns {allowed, rejected index (1-based, 0 = none), retryAfterMs, bucket, then remaining and resetMs per limit (-1 = none)}.
  */
 const RESERVE = `
-${CLOCK_PRELUDE}local cost = tonumber(ARGV[3])
-local lease = ARGV[4]
-local leaseTtl = tonumber(ARGV[5])
-local concRetry = tonumber(ARGV[6])
-local keep = tonumber(ARGV[7])
-local win = math.floor(now / W)
-local elapsed = now - win * W
-local out = {0, 0, 0, win}
+${PRELUDE}local cost = tonumber(ARGV[4])
+local lease = ARGV[5]
+local leaseTtl = tonumber(ARGV[6])
+local concRetry = tonumber(ARGV[7])
+local keep = tonumber(ARGV[8])
+local out = {0, 0, 0, cur}
 local rejIdx, rejRetry = 0, 0
-local cs, ps, amounts = {}, {}, {}
+local amounts, heads, sums, headCounts = {}, {}, {}, {}
 for i = 1, 6 do
-  local limit = tonumber(ARGV[7 + i])
+  local limit = tonumber(ARGV[8 + i])
   local rem, reset = -1, -1
   if limit >= 0 then
     local retry = 0
@@ -76,22 +128,24 @@ for i = 1, 6 do
     else
       local amount = 1
       if i == 2 or i == 5 then amount = cost end
-      local v = redis.call('HMGET', KEYS[i], 'w', 'c', 'p')
-      local w = tonumber(v[1])
-      local c, p = 0, 0
-      if w == win then c, p = tonumber(v[2]), tonumber(v[3])
-      elseif w == win - 1 then c, p = 0, tonumber(v[2]) end
-      cs[i], ps[i], amounts[i] = c, p, amount
-      local est = (p * (W - elapsed)) / W + c
-      local after, cAfter = est + amount, c + amount
-      if est + amount > limit then
-        if c + amount > limit then retry = W - elapsed + math.ceil(W * (1 - (limit - amount) / c))
-        else retry = math.ceil(W * (1 - (limit - amount - c) / p)) - elapsed end
-        retry = math.max(1, retry)
-        after, cAfter = est, c
+      local h, s, hc = advance(KEYS[i])
+      amounts[i], heads[i], sums[i], headCounts[i] = amount, h, s, hc
+      if s + amount > limit then
+        local cnt = buckets(KEYS[i])
+        local rest, j = s, h - B
+        while rest + amount > limit and j <= h do
+          rest = rest - (cnt[j] or 0)
+          j = j + 1
+        end
+        retry = math.max(1, bucketStart(j + B) - now)
+        rem = math.max(0, math.floor(limit - s))
+        reset = resetMs(newest(cnt, h))
+      else
+        rem = math.max(0, math.floor(limit - s - amount))
+        if amount > 0 then reset = resetMs(h or cur)
+        elseif h ~= nil then reset = resetMs(newest(buckets(KEYS[i]), h))
+        else reset = 0 end
       end
-      rem = math.max(0, math.floor(limit - after))
-      if cAfter > 0 then reset = 2 * W - elapsed elseif p > 0 then reset = W - elapsed else reset = 0 end
     end
     if retry > 0 and retry > rejRetry then rejIdx, rejRetry = i, retry end
   end
@@ -103,12 +157,13 @@ if rejIdx > 0 then
   return out
 end
 for i = 1, 6 do
-  if tonumber(ARGV[7 + i]) >= 0 then
+  if tonumber(ARGV[8 + i]) >= 0 then
     if i == 3 or i == 6 then
       redis.call('ZADD', KEYS[i], now + leaseTtl, lease)
       redis.call('PEXPIRE', KEYS[i], leaseTtl + keep)
     else
-      redis.call('HSET', KEYS[i], 'w', win, 'c', cs[i] + amounts[i], 'p', ps[i])
+      local c = heads[i] or cur
+      redis.call('HSET', KEYS[i], 'h', c, 's', sums[i] + amounts[i], c, headCounts[i] + amounts[i])
       redis.call('PEXPIRE', KEYS[i], 2 * W + keep)
     end
   end
@@ -118,32 +173,33 @@ return out
 `;
 
 /**
- * KEYS: key tpm, tenant tpm (hashes), key and tenant concurrency (zsets).
- * ARGV: windowMs, now (-1 = TIME), window of the reservation, delta tokens, lease id, keepMs.
- * Token counters that do not exist (no tpm limit, or long expired) are left alone.
+ * KEYS: key tpm, tenant tpm (bucket hashes), key and tenant concurrency (zsets).
+ * ARGV: windowMs, buckets, now (-1 = TIME), bucket of the reservation, delta tokens, lease id, keepMs.
+ * The delta goes to the reservation's bucket while it is in the window (never below 0); once it
+ * has aged out, only an overcharge is billed, to the current bucket. Token counters that do not
+ * exist (no tpm limit, or idle long enough to expire) are left alone.
  */
 const SETTLE = `
-${CLOCK_PRELUDE}local resWin = tonumber(ARGV[3])
-local delta = tonumber(ARGV[4])
-local win = math.floor(now / W)
+${PRELUDE}local charged = tonumber(ARGV[4])
+local delta = tonumber(ARGV[5])
 if delta ~= 0 then
   for i = 1, 2 do
-    local v = redis.call('HMGET', KEYS[i], 'w', 'c', 'p')
-    local w = tonumber(v[1])
-    if w then
-      local c, p = 0, 0
-      if w == win then c, p = tonumber(v[2]), tonumber(v[3])
-      elseif w == win - 1 then c, p = 0, tonumber(v[2]) end
-      if resWin == win then c = math.max(0, c + delta)
-      elseif resWin == win - 1 then p = math.max(0, p + delta)
-      elseif delta > 0 then c = c + delta end
-      redis.call('HSET', KEYS[i], 'w', win, 'c', c, 'p', p)
-      redis.call('PEXPIRE', KEYS[i], 2 * W + tonumber(ARGV[6]))
+    local h, s, hc = advance(KEYS[i])
+    if h ~= nil then
+      local f = nil
+      if charged >= h - B and charged <= h then f = charged elseif delta > 0 then f = h end
+      if f ~= nil then
+        local v = hc
+        if f ~= h then v = tonumber(redis.call('HGET', KEYS[i], f)) or 0 end
+        local nv = math.max(0, v + delta)
+        redis.call('HSET', KEYS[i], 'h', h, 's', s + nv - v, f, nv)
+        redis.call('PEXPIRE', KEYS[i], 2 * W + tonumber(ARGV[7]))
+      end
     end
   end
 end
-redis.call('ZREM', KEYS[3], ARGV[5])
-redis.call('ZREM', KEYS[4], ARGV[5])
+redis.call('ZREM', KEYS[3], ARGV[6])
+redis.call('ZREM', KEYS[4], ARGV[6])
 return 1
 `;
 
@@ -225,7 +281,7 @@ export class RedisRateLimiter implements RateLimiter {
     const limits = LIMIT_ORDER.map((_, i) => limitAt(req, i) ?? -1);
     let out: number[];
     try {
-      out = await this.cmds.syRateReserve(...storageKeys(req, this.keyPrefix), W, this.now(), req.estimatedTokens, id, this.opts.leaseTtlMs, this.opts.concurrencyRetryMs, KEEP_MS, ...limits);
+      out = await this.cmds.syRateReserve(...storageKeys(req, this.keyPrefix), W, this.opts.bucketsPerWindow, this.now(), req.estimatedTokens, id, this.opts.leaseTtlMs, this.opts.concurrencyRetryMs, KEEP_MS, ...limits);
       this.up();
     } catch (e) {
       this.failed(e);
@@ -244,7 +300,7 @@ export class RedisRateLimiter implements RateLimiter {
       const [scope, limit] = LIMIT_ORDER[i]!;
       return { allowed: false, scope, limit, limitValue: limits[i]!, retryAfterMs: n(2), exceedsLimit: false, status: bindingStatus(statuses) };
     }
-    const reservation: Reservation = { id, tenantId: req.tenantId, keyId: req.keyId, reservedTokens: req.estimatedTokens, window: n(3) };
+    const reservation: Reservation = { id, tenantId: req.tenantId, keyId: req.keyId, reservedTokens: req.estimatedTokens, bucket: n(3) };
     return { allowed: true, reservation, status: bindingStatus(statuses) };
   }
 
@@ -255,7 +311,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.done.add(handle);
     const keys = storageKeys(handle, this.keyPrefix);
     try {
-      await this.cmds.syRateSettle(keys[1]!, keys[4]!, keys[2]!, keys[5]!, this.opts.windowMs, this.now(), handle.window, actualTokens - handle.reservedTokens, handle.id, KEEP_MS);
+      await this.cmds.syRateSettle(keys[1]!, keys[4]!, keys[2]!, keys[5]!, this.opts.windowMs, this.opts.bucketsPerWindow, this.now(), handle.bucket, actualTokens - handle.reservedTokens, handle.id, KEEP_MS);
       this.up();
     } catch (e) {
       this.failed(e); // the reservation stands; its lease expires after leaseTtlMs

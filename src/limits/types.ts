@@ -51,8 +51,11 @@ export interface Reservation {
   readonly tenantId: string;
   readonly keyId: string;
   readonly reservedTokens: number;
-  /** Index of the fixed window the tokens were charged to (`floor(t / windowMs)`). */
-  readonly window: number;
+  /**
+   * Index of the bucket the request and its tokens were charged to (`floor(t · bucketsPerWindow /
+   * windowMs)`); settle corrects that bucket while it is still inside the window.
+   */
+  readonly bucket: number;
 }
 
 export interface AllowedDecision {
@@ -91,6 +94,14 @@ export interface RateLimiter {
 export interface RateLimiterOptions {
   /** Sliding window length; rpm/tpm are per window. Default 60 000 ms. */
   readonly windowMs?: number | undefined;
+  /**
+   * Buckets the window is counted in (1 … min(1000, windowMs)). Default 240 (250 ms buckets for
+   * a 60 s window; min(240, windowMs) for shorter windows). Any W ms admit at most the limit
+   * whatever B is; more buckets admit closer to it under overload (on average at least
+   * limit·B/(B + 1) per window; a k-times over-limit load can lose up to k/B of it in a given
+   * window), at up to B + 1 stored counts per busy counter.
+   */
+  readonly bucketsPerWindow?: number | undefined;
   /** A concurrency lease not settled within this time expires (crashed gateway). Default 600 000 ms. */
   readonly leaseTtlMs?: number | undefined;
   /** Retry-After hint when the concurrency limit rejects (capped by the earliest lease expiry). Default 1 000 ms. */

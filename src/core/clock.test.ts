@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScaledClock, VirtualClock } from './clock.js';
+import { RealClock, ScaledClock, VirtualClock } from './clock.js';
 
 describe('VirtualClock', () => {
   it('fires timers in time order, ties in scheduling order, without real waiting', () => {
@@ -59,6 +59,51 @@ describe('ScaledClock', () => {
     const c = new ScaledClock(1000);
     const t0 = c.now();
     await new Promise<void>((resolve) => c.setTimeout(resolve, 2000)); // 2 s simulated = 2 ms real
-    expect(c.now() - t0).toBeGreaterThanOrEqual(1900);
+    expect(c.now() - t0).toBeGreaterThanOrEqual(2000);
+  });
+  it('never fires a timer before its simulated due time, even for sub-millisecond real waits', async () => {
+    const c = new ScaledClock(1000);
+    const early: number[] = [];
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => {
+        const ms = 50 + i * 137; // 0.05 ms to 5.4 ms of real time
+        const due = c.now() + ms;
+        return new Promise<void>((resolve) =>
+          c.setTimeout(() => {
+            if (c.now() < due) early.push(due - c.now());
+            resolve();
+          }, ms),
+        );
+      }),
+    );
+    expect(early).toEqual([]);
+  });
+  it('cancels a pending timer', async () => {
+    const c = new ScaledClock(1000);
+    let fired = false;
+    const h = c.setTimeout(() => (fired = true), 1500);
+    c.clearTimeout(h);
+    await new Promise<void>((resolve) => c.setTimeout(resolve, 3000));
+    expect(fired).toBe(false);
+  });
+});
+
+describe('RealClock', () => {
+  it('never fires a timer before performance.now() reaches its due time', async () => {
+    const c = new RealClock();
+    const early: number[] = [];
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => {
+        const ms = 1 + (i % 4);
+        const due = c.now() + ms;
+        return new Promise<void>((resolve) =>
+          c.setTimeout(() => {
+            if (c.now() < due) early.push(due - c.now());
+            resolve();
+          }, ms),
+        );
+      }),
+    );
+    expect(early).toEqual([]);
   });
 });

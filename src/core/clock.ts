@@ -26,24 +26,40 @@ export interface Clock {
 
 let nextTimerId = 1;
 
-export class RealClock implements Clock {
+/**
+ * Wall-clock timers that never fire early.
+ *
+ * Node arms a timer from libuv's cached loop time, truncated to whole milliseconds, so a callback
+ * can run up to ~1 ms before `performance.now()` reaches the requested time. Under a ScaledClock
+ * that 1 ms is `speedup` simulated ms (a 2 s simulated wait ended at 1.67 s at 1000×). Each timer
+ * keeps its due time and re-arms for the remainder when it wakes early.
+ */
+class WallTimers {
   private readonly timers = new Map<number, NodeJS.Timeout>();
-  now(): number {
-    return performance.now();
-  }
-  epochMs(): number {
-    return Date.now();
-  }
-  setTimeout(fn: () => void, ms: number): TimerHandle {
+  /** `now` is in the caller's units; `scale` converts those units to real ms (1 / speedup). */
+  constructor(
+    private readonly now: () => number,
+    private readonly scale: number,
+  ) {}
+  set(fn: () => void, ms: number): TimerHandle {
     const id = nextTimerId++;
-    const t = setTimeout(() => {
-      this.timers.delete(id);
-      fn();
-    }, Math.max(0, ms));
-    this.timers.set(id, t);
+    const due = this.now() + Math.max(0, ms);
+    const arm = (waitMs: number): void => {
+      const t = setTimeout(() => {
+        const left = due - this.now();
+        if (left > 0) {
+          arm(left);
+          return;
+        }
+        this.timers.delete(id);
+        fn();
+      }, waitMs * this.scale);
+      this.timers.set(id, t);
+    };
+    arm(Math.max(0, ms));
     return { id };
   }
-  clearTimeout(handle: TimerHandle | undefined): void {
+  clear(handle: TimerHandle | undefined): void {
     if (!handle) return;
     const t = this.timers.get(handle.id);
     if (t) {
@@ -53,13 +69,30 @@ export class RealClock implements Clock {
   }
 }
 
+export class RealClock implements Clock {
+  private readonly timers = new WallTimers(() => performance.now(), 1);
+  now(): number {
+    return performance.now();
+  }
+  epochMs(): number {
+    return Date.now();
+  }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    return this.timers.set(fn, ms);
+  }
+  clearTimeout(handle: TimerHandle | undefined): void {
+    this.timers.clear(handle);
+  }
+}
+
 /** Simulated time that runs `speedup` times faster than real time. */
 export class ScaledClock implements Clock {
-  private readonly inner = new RealClock();
   private readonly startReal = performance.now();
   private readonly startEpoch = Date.now();
+  private readonly timers: WallTimers;
   constructor(readonly speedup: number) {
     if (!(speedup > 0) || !Number.isFinite(speedup)) throw new RangeError(`speedup must be a positive number, got ${speedup}`);
+    this.timers = new WallTimers(() => this.now(), 1 / speedup);
   }
   now(): number {
     return (performance.now() - this.startReal) * this.speedup;
@@ -68,10 +101,10 @@ export class ScaledClock implements Clock {
     return this.startEpoch + this.now();
   }
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    return this.inner.setTimeout(fn, ms / this.speedup);
+    return this.timers.set(fn, ms);
   }
   clearTimeout(handle: TimerHandle | undefined): void {
-    this.inner.clearTimeout(handle);
+    this.timers.clear(handle);
   }
 }
 

@@ -174,6 +174,17 @@ export function describeRateLimiterContract(name: string, open: OpenRateLimiter)
       admitted(await l.reserve(req(limits, 800)));
     });
 
+    it('bills an overcharge to its own bucket even when nothing was counted there (the limit came after the reservation)', async () => {
+      const l = await fresh();
+      const a = admitted(await l.reserve(req({}, 100))); // no tpm limit yet: nothing counted, bucket 0
+      clock.advance(3 * G);
+      admitted(await l.reserve(req({ key: { tpm: 1000 } }, 500))); // bucket 3
+      await l.settle(a, 600); // 500 over, billed to bucket 0, older than anything counted so far
+      const r = rejected(await l.reserve(req({ key: { tpm: 1000 } }, 100)));
+      expect(r.retryAfterMs).toBe(W + G - 3 * G); // bucket 0 ages out first
+      expect(r.status.tokens).toEqual({ limit: 1000, remaining: 0, resetMs: W + 4 * G - 3 * G });
+    });
+
     it('never admits more than the limit in any span of W ms: random arrivals, costs, settlements and bucket counts', async () => {
       const rand = lcg(7);
       for (let run = 0; run < 12; run++) {

@@ -72,12 +72,12 @@ describeWithRedis('RedisRateLimiter', (redis) => {
       opened.push(backends[1]!);
       const held: Reservation[][] = [[], []];
       const limits = { key: { rpm: 6, tpm: 900 }, tenant: { rpm: 9, tpm: 1500, maxConcurrent: 4 } };
-      for (let n = 0; n < 300; n++) {
+      for (let n = 0; n < 500; n++) {
         clock.advance(rand() < 0.03 ? 1000 + Math.floor(rand() * 1500) : Math.floor(rand() * 120)); // now and then an idle spell
-        const tokens = Math.floor(rand() * 400);
+        const tokens = rand() < 0.05 ? 0 : Math.floor(rand() * 400);
         const keyId = rand() < 0.5 ? 'a' : 'b';
         const settleIdx = held[0]!.length > 0 && rand() < 0.5 ? Math.floor(rand() * held[0]!.length) : -1;
-        const actual = Math.floor(rand() * 500);
+        const actual = rand() < 0.3 ? 0 : Math.floor(rand() * 500); // releases (refunds to 0), under- and overcharges
         const ds: Decision[] = [];
         for (const [j, l] of backends.entries()) {
           if (settleIdx >= 0) await l.settle(held[j]!.splice(settleIdx, 1)[0]!, actual);

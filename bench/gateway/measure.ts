@@ -123,8 +123,8 @@ export async function measureAll(stack: Stack, modes: readonly Mode[], o: Measur
   const find = (t: TargetName, m: Mode): Endpoint | undefined => stack.endpoints.find((e) => e.target === t && e.mode === m);
 
   for (const mode of modes) {
-    // The reference proxy ignores the body, so the include_usage variant would only repeat its streaming row.
-    const eps = stack.endpoints.filter((e) => e.mode === mode && !(e.target === 'node-minimal' && mode === 'stream-usage'));
+    // The reference proxies ignore the body, so the include_usage variant would only repeat their streaming rows.
+    const eps = stack.endpoints.filter((e) => e.mode === mode && !((e.target === 'node-minimal' || e.target === 'node-raw') && mode === 'stream-usage'));
     for (const e of eps) {
       try {
         const r = await measureMax(stack, e, o);

@@ -111,6 +111,13 @@ export function portkeyHeaders(upstreamBase: string): Record<string, string> {
   return { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstreamBase, Authorization: 'Bearer sk-bench-not-a-key' };
 }
 
+/** Start bench/gateway/raw-proxy.ts (the floor of a Node proxy: raw sockets, no features) with a model → upstream map. */
+export async function startRawProxy(dir: string, routes: Record<string, string>): Promise<RunningProxy> {
+  const proc = startProcess({ name: 'node-raw', command: process.execPath, args: ['--import', 'tsx', join(BENCH_DIR, 'raw-proxy.ts'), JSON.stringify(routes)], logDir: dir });
+  const url = await waitFor('raw-proxy start', () => /listening on (http:\/\/\S+)/.exec(proc.stdout())?.[1], 20_000, proc);
+  return { proc, url, port: Number(new URL(url).port) };
+}
+
 /** Start bench/gateway/minimal-proxy.ts (the reference Node proxy) with a model → upstream map. */
 export async function startMinimalProxy(dir: string, routes: Record<string, string>, nodeFlags: readonly string[] = []): Promise<RunningProxy> {
   const proc = startProcess({ name: nodeFlags.length > 0 ? 'node-minimal-idle' : 'node-minimal', command: process.execPath, args: [...nodeFlags, '--import', 'tsx', join(BENCH_DIR, 'minimal-proxy.ts'), JSON.stringify(routes)], logDir: dir });

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { hasUsageChunk, looksComplete, MODEL_CHAT, MODEL_STREAM, requestBody, type Mode } from './fixtures.js';
 import { proxyConfig, startNginx, upstreamConfig, type NginxInstance } from './nginx.js';
-import { childPids, ensurePortkeyInstalled, portkeyHeaders, startMinimalProxy, startPortkey, startSwitchyard, type RunningProxy } from './peers.js';
+import { childPids, ensurePortkeyInstalled, portkeyHeaders, startMinimalProxy, startPortkey, startRawProxy, startSwitchyard, type RunningProxy } from './peers.js';
 import { freePort } from './proc.js';
 import { endpointUrl, type Endpoint, type TargetName } from './target.js';
 
@@ -36,6 +36,7 @@ export interface Stack {
   switchyardW2: RunningProxy | null;
   portkey: RunningProxy | null;
   minimal: RunningProxy | null;
+  raw: RunningProxy | null;
   endpoints: Endpoint[];
   preflight: PreflightInfo[];
   failures: Failure[];
@@ -78,11 +79,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     switchyardW2: null,
     portkey: null,
     minimal: null,
+    raw: null,
     endpoints: [],
     preflight: [],
     failures,
     stop: async () => {
-      await Promise.all([stack.switchyard?.proc.stop(), stack.switchyardW2?.proc.stop(), stack.portkey?.proc.stop(), stack.minimal?.proc.stop(), stack.nginxProxy?.stop()]);
+      await Promise.all([stack.switchyard?.proc.stop(), stack.switchyardW2?.proc.stop(), stack.portkey?.proc.stop(), stack.minimal?.proc.stop(), stack.raw?.proc.stop(), stack.nginxProxy?.stop()]);
       await upstream.stop();
     },
   };
@@ -119,6 +121,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       } else if (target === 'node-minimal') {
         stack.minimal = await startMinimalProxy(o.dir, { [MODEL_CHAT]: `http://127.0.0.1:${chatPort}`, [MODEL_STREAM]: `http://127.0.0.1:${ssePort}` });
         add('node-minimal', stack.minimal.port, () => ({}), (m) => (m === 'chat' ? MODEL_CHAT : MODEL_STREAM), [stack.minimal.proc.pid]);
+      } else if (target === 'node-raw') {
+        stack.raw = await startRawProxy(o.dir, { [MODEL_CHAT]: `http://127.0.0.1:${chatPort}`, [MODEL_STREAM]: `http://127.0.0.1:${ssePort}` });
+        add('node-raw', stack.raw.port, () => ({}), (m) => (m === 'chat' ? MODEL_CHAT : MODEL_STREAM), [stack.raw.proc.pid]);
       } else {
         ensurePortkeyInstalled(o.log);
         stack.portkey = await startPortkey('portkey', o.dir);

@@ -1,8 +1,8 @@
 /** What a load generator needs to hit one proxy (or the upstream itself) in one mode. */
 import type { Mode } from './fixtures.js';
 
-export type TargetName = 'direct' | 'switchyard' | 'switchyard-w2' | 'nginx' | 'portkey' | 'node-minimal';
-export const TARGETS: readonly TargetName[] = ['direct', 'switchyard', 'switchyard-w2', 'nginx', 'portkey', 'node-minimal'];
+export type TargetName = 'direct' | 'switchyard' | 'switchyard-w2' | 'nginx' | 'portkey' | 'node-minimal' | 'node-raw';
+export const TARGETS: readonly TargetName[] = ['direct', 'switchyard', 'switchyard-w2', 'nginx', 'portkey', 'node-minimal', 'node-raw'];
 
 export const TARGET_LABEL: Record<TargetName, string> = {
   direct: 'direct to upstream',
@@ -11,6 +11,7 @@ export const TARGET_LABEL: Record<TargetName, string> = {
   nginx: 'nginx proxy_pass',
   portkey: 'Portkey gateway',
   'node-minimal': 'reference: minimal Node proxy',
+  'node-raw': 'reference: raw-socket Node proxy',
 };
 
 export interface Endpoint {

@@ -21,6 +21,12 @@ export const clientFlags = {
   user: { type: 'string', env: 'SWITCHYARD_USER', description: 'Name recorded as the author of changes (default: your login name)', placeholder: 'name' },
 } as const;
 
+/** `-o/--output`: one of `values`, the first being the default ('Output format: table, yaml or json'). */
+export function outputFlag<const V extends readonly [string, ...string[]]>(values: V) {
+  const names = values.length > 1 ? `${values.slice(0, -1).join(', ')} or ${values.at(-1)}` : values[0];
+  return { type: 'enum', values, default: values[0], short: 'o', description: `Output format: ${names}` } as const;
+}
+
 export interface ClientFlagValues {
   server: string;
   token?: string | undefined;

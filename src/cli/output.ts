@@ -7,6 +7,9 @@ import type { AnyResource, ApiKeyResource, ClusterResource, ClusterSelector, Dep
 
 export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json';
 export const OUTPUT_FORMATS = ['table', 'wide', 'yaml', 'json'] as const;
+/** The formats of the commands that show one whole resource (describe, delete): their own text, YAML or JSON. */
+export const RESOURCE_FORMATS = ['table', 'yaml', 'json'] as const;
+export type ResourceFormat = (typeof RESOURCE_FORMATS)[number];
 
 export interface Table {
   headers: string[];
@@ -244,6 +247,14 @@ export function renderResources(kind: Kind, items: readonly AnyResource[], forma
     case 'wide':
       return renderTable(resourceTable(kind, items, { nowMs: o.nowMs, wide: format === 'wide' }));
   }
+}
+
+/**
+ * One resource in a ResourceFormat: `text()` (the command's own output) for `table`, else the
+ * resource as `get KIND NAME -o yaml|json` prints it.
+ */
+export function renderResource(r: AnyResource, format: ResourceFormat, text: () => string): string {
+  return format === 'table' ? text() : renderResources(r.kind, [r], format, { nowMs: 0, single: true });
 }
 
 /** `2026-01-01 10:00:00Z` from an ISO timestamp (the date as given when it does not parse). */

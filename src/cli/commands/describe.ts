@@ -1,9 +1,9 @@
-/** `switchyard describe KIND NAME`: a resource in human-readable sections. */
+/** `switchyard describe KIND NAME`: a resource in human-readable sections, or as YAML or JSON. */
 import { stringify } from 'yaml';
 import type { AnyResource, ClusterResource, Condition, DeploymentResource, FunctionResource, ResourceEvent, TenantResource } from '../../api/index.js';
-import { clientFlags, kindAndName, withClient } from '../client-flags.js';
+import { clientFlags, kindAndName, outputFlag, withClient } from '../client-flags.js';
 import { defineCommand } from '../framework.js';
-import { ageOf, gpuSummary, keyState, renderTable, shortDate } from '../output.js';
+import { ageOf, gpuSummary, keyState, renderResource, renderTable, RESOURCE_FORMATS, shortDate } from '../output.js';
 
 export const describeCommand = defineCommand({
   name: 'describe',
@@ -12,17 +12,21 @@ export const describeCommand = defineCommand({
     'Prints metadata, the spec, and the status in sections: for a Function its Deployments; for a',
     'Deployment its replicas (state, endpoint, pid, restarts); for a Cluster its nodes, GPUs and',
     'endpoint health as its agent last reported them. Conditions and recent events come last.',
+    '',
+    '-o yaml / -o json print the whole resource instead (metadata, spec, and status with its',
+    'conditions and events), as one YAML or JSON document like get -o yaml|json.',
   ].join('\n'),
-  flags: { ...clientFlags },
+  flags: { ...clientFlags, output: outputFlag(RESOURCE_FORMATS) },
   positionals: [
     { name: 'kind', description: 'function | deployment | cluster | tenant | apikey (or KIND/NAME)', required: true },
     { name: 'name', description: 'Name of the resource' },
   ],
-  examples: ['switchyard describe function llama-8b', 'switchyard describe deploy/llama-8b-gpu-east', 'switchyard describe cluster gpu-east'],
+  examples: ['switchyard describe function llama-8b', 'switchyard describe deploy/llama-8b-gpu-east', 'switchyard describe cluster gpu-east', 'switchyard describe deploy/llama-8b-gpu-east -o json'],
   async run({ flags, positionals, io }) {
     const { kind, name } = kindAndName(positionals);
     return withClient(flags, io, async (client) => {
-      io.stdout(describeResource(await client.get(kind, name!), Date.now()));
+      const r = await client.get(kind, name!);
+      io.stdout(renderResource(r, flags.output, () => describeResource(r, Date.now())));
       return 0;
     });
   },

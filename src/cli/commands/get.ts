@@ -1,6 +1,6 @@
 /** `switchyard get KIND [NAME]`: list resources, or show one, as a table, YAML or JSON. */
 import { KINDS } from '../../api/index.js';
-import { clientFlags, kindAndName, withClient } from '../client-flags.js';
+import { clientFlags, kindAndName, outputFlag, withClient } from '../client-flags.js';
 import { defineCommand } from '../framework.js';
 import { OUTPUT_FORMATS, renderResources } from '../output.js';
 
@@ -17,7 +17,7 @@ export const getCommand = defineCommand({
   ].join('\n'),
   flags: {
     ...clientFlags,
-    output: { type: 'enum', values: OUTPUT_FORMATS, default: 'table', short: 'o', description: 'Output format: table, wide, yaml or json' },
+    output: outputFlag(OUTPUT_FORMATS),
   },
   positionals: [
     { name: 'kind', description: 'function | deployment | cluster | tenant | apikey (or KIND/NAME)', required: true },

@@ -4,7 +4,7 @@
  * order: the empty-server suite comes first.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { codeOf } from '../../../test/helpers/errors.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 import { API_VERSION, SwitchyardClient } from '../../api/index.js';
@@ -155,6 +155,47 @@ describe('with a static cluster serving a Function', () => {
       for (const s of ['Labels:           team=ml', 'Generation:       1', '  Ready replicas:      1\n', '  Deployments:\n']) expect(f.stdout).toContain(s);
       expect(f.stdout).toMatch(/\n {4}llama-8b-rack\s+rack\s+Ready\s+1\n/);
     });
+
+    it('-o json: the whole Deployment as one JSON document, conditions and events included', async () => {
+      const d = await run('describe', 'deploy/llama-8b-rack', '-o', 'json');
+      expect(d).toMatchObject({ code: 0, stderr: '' });
+      const dep = JSON.parse(d.stdout);
+      expect(dep).toMatchObject({
+        apiVersion: API_VERSION,
+        kind: 'Deployment',
+        metadata: { name: 'llama-8b-rack', labels: { 'switchyard.dev/function': 'llama-8b' } },
+        spec: { function: 'llama-8b', cluster: 'rack' },
+        status: {
+          phase: 'Ready',
+          readyReplicas: 1,
+          replicas: [{ index: 0, state: 'ready', endpoint: fx.worker.url }],
+          conditions: expect.arrayContaining([expect.objectContaining({ type: 'Available', status: 'True', reason: 'ReplicasReady' })]),
+          events: expect.arrayContaining([expect.objectContaining({ type: 'Normal', reason: 'PhaseReady' })]),
+        },
+      });
+      // The same resource as get -o json shows.
+      expect(dep.metadata.uid).toBe(JSON.parse((await run('get', 'deploy/llama-8b-rack', '-o', 'json')).stdout).metadata.uid);
+    });
+
+    it('-o yaml: the whole Cluster as one YAML document', async () => {
+      const c = await run('describe', 'cluster', 'rack', '-o', 'yaml');
+      expect(c).toMatchObject({ code: 0, stderr: '' });
+      expect(c.stdout).toMatch(new RegExp(`^apiVersion: ${API_VERSION.replace('/', '\\/')}\\nkind: Cluster\\n`));
+      const docs = parseAllDocuments(c.stdout);
+      expect(docs).toHaveLength(1);
+      expect(docs[0]!.toJS()).toMatchObject({
+        metadata: { name: 'rack' },
+        spec: { provider: 'static', region: 'lab' },
+        status: { health: 'Healthy', agentVersion: 'test-agent', simulated: true, nodes: [{ name: 'node-a', cpus: 16 }], conditions: expect.arrayContaining([expect.objectContaining({ type: 'Ready', status: 'True' })]) },
+      });
+    });
+
+    it('-o table is the default text; another -o value is a usage error naming the allowed ones', async () => {
+      expect(await run('describe', 'function', 'llama-8b', '-o', 'table')).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Name: {13}llama-8b\nKind: {13}Function\n/) });
+      const r = await run('describe', 'function', 'llama-8b', '-o', 'wide');
+      expect(r).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr).toContain("invalid value 'wide' for -o: expected one of: table, yaml, json");
+    });
   });
 
   describe('logs', () => {
@@ -200,6 +241,31 @@ describe('with a static cluster serving a Function', () => {
 
     it('a missing resource is a server error', async () => {
       expect(await run('delete', 'cluster', 'nope')).toMatchObject({ code: 1, stderr: "error: Cluster 'nope' not found\n" });
+      expect(await run('delete', 'cluster', 'nope', '-o', 'json')).toMatchObject({ code: 1, stdout: '', stderr: "error: Cluster 'nope' not found\n" });
+    });
+
+    it('-o json prints the deleted resource as the server returns it', async () => {
+      await fx.admin.apply([{ apiVersion: API_VERSION, kind: 'Tenant', metadata: { name: 'gone-json', labels: { team: 'ml' } }, spec: { displayName: 'Gone' } }]);
+      const r = await run('delete', 'tenant/gone-json', '-o', 'json');
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(JSON.parse(r.stdout)).toMatchObject({ apiVersion: API_VERSION, kind: 'Tenant', metadata: { name: 'gone-json', labels: { team: 'ml' } }, spec: { displayName: 'Gone' } });
+      expect(await exists('Tenant', 'gone-json')).toBe(false);
+    });
+
+    it('-o yaml prints the deleted resource as one YAML document, also with --cascade', async () => {
+      await fx.admin.apply([{ apiVersion: API_VERSION, kind: 'Tenant', metadata: { name: 'gone-yaml' }, spec: { gpuQuota: 2 } }]);
+      const r = await run('delete', 'tenant', 'gone-yaml', '--cascade', '-o', 'yaml');
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(new RegExp(`^apiVersion: ${API_VERSION.replace('/', '\\/')}\\nkind: Tenant\\n`));
+      expect(parse(r.stdout)).toMatchObject({ kind: 'Tenant', metadata: { name: 'gone-yaml' }, spec: { gpuQuota: 2 } });
+      expect(await exists('Tenant', 'gone-yaml')).toBe(false);
+    });
+
+    it('a bad -o value is a usage error, and nothing is deleted', async () => {
+      const r = await run('delete', 'function', 'llama-8b', '-o', 'xml');
+      expect(r).toMatchObject({ code: 2, stdout: '' });
+      expect(r.stderr).toContain("invalid value 'xml' for -o: expected one of: table, yaml, json");
+      expect(await exists('Function', 'llama-8b')).toBe(true);
     });
   });
 });

@@ -92,7 +92,7 @@ export class SwitchyardServer {
     // With JWT auth: bearer JWTs naming a tenant are verified first; everything else goes to the keys.
     const auth: CallerAuth | undefined = keys && o.jwt ? new JwtAuth({ ...o.jwt, inner: keys, tenants: table.keys }) : keys;
     if (!auth) logger.warn('the OpenAI API is served WITHOUT authentication (--no-auth)');
-    const gateway = await Gateway.start({ config, table, metricsRegistry, logger: logger.child({ component: 'gateway' }), extraRoutes: (req, res) => handleAdminRequest(cp, req, res), ...(auth ? { auth } : {}), limiter, usage: cp.usage });
+    const gateway = await Gateway.start({ config, table, metricsRegistry, logger: logger.child({ component: 'gateway' }), extraRoutes: (req, res) => handleAdminRequest(cp, req, res), ...(auth ? { auth } : {}), limiter, usage: cp.usage, ...(o.demo ? { readyModels: [DEMO_FUNCTION] } : {}) });
     table.start(gateway.url);
     cp.start();
     const server = new SwitchyardServer(cp, gateway, table, limiter, o, logger);

@@ -26,10 +26,11 @@ afterAll(async () => {
 });
 
 describe('gateway with the official openai SDK', () => {
-  it('lists models', async () => {
+  it('lists models, and says when the simulator serves one (once a scrape of its metrics showed it)', async () => {
     const list = await client.models.list();
     expect(list.data.map((m) => m.id)).toEqual(['m1']);
     valid('ListModelsResponse', { object: 'list', data: list.data });
+    await waitFor(async () => (await client.models.list()).data[0]?.owned_by === 'switchyard-simulator', { what: "the gateway to label m1 as simulated" });
   });
 
   it('chat, non-streaming: valid response, routing headers, request id propagated', async () => {
@@ -37,6 +38,7 @@ describe('gateway with the official openai SDK', () => {
       .create({ model: 'm1', messages: [{ role: 'user', content: 'hello' }], max_tokens: 5 }, { headers: { 'x-request-id': 'req-test-123' } })
       .withResponse();
     valid('CreateChatCompletionResponse', data);
+    expect(data.system_fingerprint).toBe('switchyard-simulator'); // the simulator names itself in every response
     expect(data.usage?.completion_tokens).toBeGreaterThan(0);
     expect(response.headers.get('x-switchyard-backend')).toMatch(/^w[01]$/);
     expect(response.headers.get('x-switchyard-route')).toMatch(/^default; /);
@@ -53,6 +55,7 @@ describe('gateway with the official openai SDK', () => {
     expect(chunks.some((c) => c.usage)).toBe(false);
     expect(chunks.filter((c) => c.choices[0]?.delta.content).length).toBe(7);
     for (const c of chunks) valid('CreateChatCompletionStreamResponse', c);
+    expect(chunks.every((c) => c.system_fingerprint === 'switchyard-simulator')).toBe(true);
     const withUsage: OpenAI.ChatCompletionChunk[] = [];
     for await (const c of await client.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'count' }], max_tokens: 7, stream: true, stream_options: { include_usage: true }, ignore_eos: true } as OpenAI.ChatCompletionCreateParamsStreaming)) withUsage.push(c);
     expect(withUsage.at(-1)?.usage?.completion_tokens).toBe(7);
@@ -105,6 +108,20 @@ describe('gateway with the official openai SDK', () => {
     expect(dbg.models.m1!.endpoints.map((e) => e.id)).toEqual(['w0', 'w1']);
     expect(dbg.recentDecisions.length).toBeGreaterThan(0);
     expect(dbg.recentDecisions.at(-1)!.timings.length).toBeGreaterThan(0);
+  });
+
+  it('with readyModels, /ready waits for each of those models (up --demo: the demo model)', async () => {
+    const object = { listen: { port: 0 }, models: [{ name: 'm1', endpoints: [{ url: fleet.workers[0]!.url }] }] };
+    const waiting = await Gateway.start({ config: loadGatewayConfig({ object }), readyModels: ['m1', 'demo-model'] });
+    const serving = await Gateway.start({ config: loadGatewayConfig({ object }), readyModels: ['m1'] });
+    try {
+      const r = await fetch(`${waiting.url}/ready`);
+      expect(r.status).toBe(503);
+      expect(await r.json()).toEqual({ status: 'no healthy backend for demo-model' });
+      expect((await fetch(`${serving.url}/ready`)).status).toBe(200);
+    } finally {
+      await Promise.all([waiting.close(), serving.close()]);
+    }
   });
 });
 

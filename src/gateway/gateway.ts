@@ -52,6 +52,11 @@ export interface GatewayOptions {
    * this gateway's registry. When it fails, this gateway's own metrics are served.
    */
   renderMetrics?: () => Promise<string>;
+  /**
+   * GET /ready answers 200 only once each of these models has a healthy endpoint (`up --demo`:
+   * the demo model); absent: once any model has one.
+   */
+  readyModels?: readonly string[];
 }
 
 const ROUTES: Record<string, ApiKind> = Object.fromEntries(Object.entries(API_PATHS).map(([k, p]) => [p, k as ApiKind]));
@@ -222,13 +227,18 @@ export class Gateway {
         case '/v1/models': {
           const allowed = this.callerOf(req).allowedModels;
           const ids = allowed === undefined ? this.rt.table.models() : this.rt.table.models().filter((m) => allowed.has(m));
-          return sendJson(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })) });
+          // Simulated models say so, as the simulator's own /v1/models does.
+          return sendJson(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: this.simulated(id) ? 'switchyard-simulator' : 'switchyard' })) });
         }
         case '/health':
           return sendJson(res, 200, { status: 'ok' });
         case '/ready': {
-          const ready = !this.draining && this.rt.table.models().some((m) => this.rt.table.route(m)!.endpoints.some((e) => this.rt.health.status(e.id).healthy));
-          return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : this.draining ? 'draining' : 'no healthy backend' });
+          const serving = (m: string): boolean => healthyCount(this.rt.table, this.rt.health, m) > 0;
+          const wanted = this.options.readyModels;
+          const waiting = wanted === undefined ? [] : wanted.filter((m) => !serving(m));
+          const ready = !this.draining && (wanted === undefined ? this.rt.table.models().some(serving) : waiting.length === 0);
+          const status = ready ? 'ready' : this.draining ? 'draining' : waiting.length > 0 ? `no healthy backend for ${waiting.join(', ')}` : 'no healthy backend';
+          return sendJson(res, ready ? 200 : 503, { status });
         }
         case '/metrics': {
           const text = await this.renderMetrics();
@@ -246,6 +256,12 @@ export class Gateway {
     if (this.options.extraRoutes?.(req, res)) return;
     req.resume();
     throw new SwitchyardError('not_found', `Unknown path ${path}. The gateway serves ${Object.keys(ROUTES).join(', ')} and /v1/models.`);
+  }
+
+  /** A model served by Switchyard's simulator: its endpoints are labelled runtime=sim (control plane) or their metrics say so. */
+  private simulated(model: string): boolean {
+    const route = this.rt.table.route(model);
+    return route !== undefined && route.endpoints.some((e) => e.labels.runtime === 'sim' || this.rt.load.isSimulated(e.id));
   }
 
   private async renderMetrics(): Promise<string> {

@@ -58,6 +58,8 @@ export interface LoadPort {
   begin(endpointId: string): void;
   end(endpointId: string): void;
   get(endpointId: string): EndpointLoad;
+  /** The endpoint's scrape showed Switchyard's simulator. */
+  isSimulated(endpointId: string): boolean;
 }
 
 /** Ring buffer of recent routing decisions for GET /debug/routing (O(1) per add). */

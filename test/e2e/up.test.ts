@@ -98,12 +98,14 @@ describe('switchyard up (end to end)', () => {
 
     const openai = new OpenAI({ baseURL: `${up.url}/v1`, apiKey: demoKey, maxRetries: 0 });
     await waitFor(async () => (await openai.models.list()).data.some((m) => m.id === 'chat-small'), { timeoutMs: 10_000, what: 'the gateway to list chat-small' });
+    expect((await openai.models.list()).data.find((m) => m.id === 'chat-small')?.owned_by).toBe('switchyard-simulator'); // runtime: sim, labelled as such
     const anonymous = await fetch(`${up.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'chat-small', messages: [{ role: 'user', content: 'hi' }] }) });
     expect(anonymous.status).toBe(401);
     expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
     const { data, response } = await openai.chat.completions.create({ model: 'chat-small', messages: [{ role: 'user', content: 'Hello there' }], max_tokens: 8 }).withResponse();
     expect(data.choices[0]?.message.content?.length).toBeGreaterThan(0);
     expect(data.usage?.completion_tokens).toBe(8);
+    expect(data.system_fingerprint).toBe('switchyard-simulator');
     expect(response.headers.get('x-switchyard-cluster')).toMatch(new RegExp(`^(${CLUSTERS.join('|')})$`));
     expect(response.headers.get('x-switchyard-backend')).toContain(response.headers.get('x-switchyard-cluster'));
 

@@ -110,6 +110,11 @@ export class LoadView {
     return l;
   }
 
+  /** Whether the last successful scrape of `id` showed Switchyard's simulator (kept when stale: that does not change). */
+  isSimulated(id: string): boolean {
+    return this.entries.get(id)?.scraped?.simulated === true;
+  }
+
   /** Whether `id` has no scraped values younger than staleAfter (true before the first scrape). */
   isStale(id: string): boolean {
     return this.get(id).scrapedAt === null;

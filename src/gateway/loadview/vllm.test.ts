@@ -65,6 +65,12 @@ describe('parseVllmLoad', () => {
     expect(parseVllmLoad('vllm:num_requests_running 1\nvllm:num_requests_waiting 3\n')).toEqual({ running: 1, waiting: 3, kvUsage: null });
   });
 
+  it("marks Switchyard's simulator (switchyard_sim_info on the page), and only it", () => {
+    const sim = `${V1_TWO_ENGINES}switchyard_sim_info{model_name="${M}",gpu="A100",simulated="true"} 1\n`;
+    expect(parseVllmLoad(sim)).toEqual({ running: 5, waiting: 1, kvUsage: 0.5, simulated: true });
+    expect(parseVllmLoad(V1_TWO_ENGINES)).not.toHaveProperty('simulated');
+  });
+
   it('rejects a page without running/waiting (not vLLM, wrong path)', () => {
     expect(() => parseVllmLoad('# HELP up\nup 1\n')).toThrow(SwitchyardError);
     expect(() => parseVllmLoad('vllm:num_requests_running 1\n')).toThrow(/no vllm:num_requests_waiting/);

@@ -22,14 +22,17 @@ export interface VllmLoad {
   readonly waiting: number;
   /** 0..1, or null when the page has no KV usage series. */
   readonly kvUsage: number | null;
+  /** The page carries `switchyard_sim_info`: the backend is Switchyard's simulator, not a real engine. */
+  readonly simulated?: boolean;
 }
 
 export const VLLM_RUNNING = 'vllm:num_requests_running';
 export const VLLM_WAITING = 'vllm:num_requests_waiting';
 export const VLLM_KV_USAGE = 'vllm:kv_cache_usage_perc';
 export const VLLM_KV_USAGE_LEGACY = 'vllm:gpu_cache_usage_perc';
+export const SIM_INFO = 'switchyard_sim_info';
 
-const WANTED = new Set([VLLM_RUNNING, VLLM_WAITING, VLLM_KV_USAGE, VLLM_KV_USAGE_LEGACY]);
+const WANTED = new Set([VLLM_RUNNING, VLLM_WAITING, VLLM_KV_USAGE, VLLM_KV_USAGE_LEGACY, SIM_INFO]);
 const include = (name: string): boolean => WANTED.has(name);
 
 export function parseVllmLoad(text: string): VllmLoad {
@@ -41,7 +44,8 @@ export function parseVllmLoad(text: string): VllmLoad {
     throw new SwitchyardError('upstream_error', `metrics page has no ${missing}; is this a vLLM /metrics endpoint?`);
   }
   const kv = mean(samples, VLLM_KV_USAGE) ?? mean(samples, VLLM_KV_USAGE_LEGACY);
-  return { running, waiting, kvUsage: kv === null ? null : Math.min(1, Math.max(0, kv)) };
+  const load = { running, waiting, kvUsage: kv === null ? null : Math.min(1, Math.max(0, kv)) };
+  return samples.has(SIM_INFO) ? { ...load, simulated: true } : load;
 }
 
 /** Sum and count of the non-NaN samples of `name`. */

@@ -47,6 +47,9 @@ function usageOf(prompt: number, completion: number, cached: number): Usage {
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: cached } };
 }
 
+/** Every response and chunk names the simulator in `system_fingerprint` (an OpenAI field), so it shows through any gateway. */
+export const SIM_FINGERPRINT = 'switchyard-simulator';
+
 /** Run the request to completion, writing the response. Resolves when the response ended. */
 export function runGeneration(spec: GenerationSpec, deps: GenerationDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const id = openAIId(spec.kind === 'chat' ? 'chatcmpl' : 'cmpl');
@@ -54,8 +57,8 @@ export function runGeneration(spec: GenerationSpec, deps: GenerationDeps, req: I
   const seq = generateSequence(deps.tokenizer, spec.promptIds, spec.seed);
   const stopper = new StopChecker(spec.stop, spec.includeStopStr);
   const chunkHead = spec.kind === 'chat'
-    ? `{"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(spec.model)},"choices":[{"index":0,`
-    : `{"id":"${id}","object":"text_completion","created":${created},"model":${JSON.stringify(spec.model)},"choices":[{"index":0,`;
+    ? `{"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(spec.model)},"system_fingerprint":"${SIM_FINGERPRINT}","choices":[{"index":0,`
+    : `{"id":"${id}","object":"text_completion","created":${created},"model":${JSON.stringify(spec.model)},"system_fingerprint":"${SIM_FINGERPRINT}","choices":[{"index":0,`;
   const usageNull = spec.includeUsage && !spec.continuousUsage ? ',"usage":null' : '';
   let text = '';
   let outputTokens = 0;
@@ -100,7 +103,7 @@ export function runGeneration(spec: GenerationSpec, deps: GenerationDeps, req: I
         const choice = spec.kind === 'chat'
           ? { index: 0, message: { role: 'assistant', content: full, refusal: null, tool_calls: [] }, logprobs: null, finish_reason: r.finishReason }
           : { index: 0, text: full, logprobs: null, finish_reason: r.finishReason };
-        const body = { id, object: spec.kind === 'chat' ? 'chat.completion' : 'text_completion', created, model: spec.model, choices: [choice], usage };
+        const body = { id, object: spec.kind === 'chat' ? 'chat.completion' : 'text_completion', created, model: spec.model, system_fingerprint: SIM_FINGERPRINT, choices: [choice], usage };
         const json = JSON.stringify(body);
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
         res.end(json);

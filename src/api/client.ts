@@ -195,13 +195,15 @@ export class SwitchyardClient {
 
   /**
    * One watch connection: events after `resourceVersion`. Ends when the server closes the stream
-   * or the signal aborts. @throws SwitchyardError `gone` when the version is too old (re-list).
+   * or the signal aborts. `onOpen` runs once the server accepted the watch (before any event).
+   * @throws SwitchyardError `gone` when the version is too old (re-list).
    */
-  async *watch(opts: { resourceVersion?: string; kinds?: readonly Kind[]; signal?: AbortSignal } = {}): AsyncGenerator<ApiWatchEvent> {
+  async *watch(opts: { resourceVersion?: string; kinds?: readonly Kind[]; signal?: AbortSignal; onOpen?: () => void } = {}): AsyncGenerator<ApiWatchEvent> {
     const qs = new URLSearchParams();
     if (opts.resourceVersion) qs.set('resourceVersion', opts.resourceVersion);
     if (opts.kinds?.length) qs.set('kinds', opts.kinds.join(','));
     const res = await this.raw('GET', `/api/v1/watch?${qs.toString()}`, { signal: opts.signal, timeout: false });
+    opts.onOpen?.();
     const parser = new SseParser();
     for await (const chunk of res.body) {
       for (const ev of parser.feed(chunk as Buffer)) {

@@ -142,12 +142,19 @@ export class ControlPlaneTable implements RoutingTable {
     const backoff = this.o.backoff ?? { initial: 250, max: 10_000 };
     let delay = backoff.initial;
     let rv: string | undefined;
+    // Reachable again (a list or the watch went through): the next failure is logged once, and
+    // the back-off starts over. Until then, retries back off to backoff.max, silently.
+    const reached = (): void => {
+      this.connected = true;
+      delay = backoff.initial;
+    };
     while (!this.abort.signal.aborted) {
       try {
-        if (rv === undefined) rv = await this.relist(client);
-        this.connected = true;
-        delay = backoff.initial;
-        for await (const ev of client.watch({ resourceVersion: rv, kinds: this.kinds, signal: this.abort.signal })) {
+        if (rv === undefined) {
+          rv = await this.relist(client);
+          reached();
+        }
+        for await (const ev of client.watch({ resourceVersion: rv, kinds: this.kinds, signal: this.abort.signal, onOpen: reached })) {
           rv = ev.resourceVersion;
           if (this.keys.apply(ev)) continue;
           const m = this.objects.get(ev.object.kind);
@@ -165,8 +172,16 @@ export class ControlPlaneTable implements RoutingTable {
       }
       if (this.abort.signal.aborted) break;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        this.abort.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        const signal = this.abort.signal;
+        const onAbort = (): void => {
+          clearTimeout(t);
+          resolve();
+        };
+        const t = setTimeout(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, delay);
+        signal.addEventListener('abort', onAbort, { once: true });
       });
       delay = Math.min(backoff.max, delay * 2);
     }

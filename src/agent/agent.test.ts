@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnyResource, ResourceOf, DeploymentResource, FunctionResource, Heartbeat } from '../api/index.js';
+import type { AnyResource, ApiWatchEvent, ResourceOf, DeploymentResource, FunctionResource, Heartbeat } from '../api/index.js';
 import { SwitchyardError, VirtualClock } from '../core/index.js';
 import { ClusterAgent, httpHealthProbe, type AgentClient, type Probe } from './agent.js';
 import type { GpuDiscovery } from './gpus.js';
@@ -159,6 +159,71 @@ describe('ClusterAgent', () => {
     expect(clock.pending).toBe(0);
   });
 });
+
+/** A FakeClient that can also watch: events pushed with `emit` reach the open watch. */
+class WatchingClient extends FakeClient {
+  lists = 0;
+  watches = 0;
+  private queue: ApiWatchEvent[] = [];
+  private wake: (() => void) | undefined;
+  override async list<K extends 'Deployment' | 'Function'>(kind: K): Promise<{ items: ResourceOf<K>[]; resourceVersion: string }> {
+    this.lists++;
+    return { ...(await super.list(kind)), resourceVersion: '1' };
+  }
+  get pending(): number {
+    return this.queue.length;
+  }
+  emit(type: ApiWatchEvent['type'], object: AnyResource): void {
+    this.queue.push({ type, resourceVersion: String(2 + this.queue.length), object });
+    this.wake?.();
+  }
+  async *watch(opts: { signal?: AbortSignal; onOpen?: () => void }): AsyncGenerator<ApiWatchEvent> {
+    this.watches++;
+    opts.onOpen?.();
+    const aborted = new Promise<void>((r) => opts.signal?.addEventListener('abort', () => r(), { once: true }));
+    while (!opts.signal?.aborted) {
+      const ev = this.queue.shift();
+      if (ev) {
+        yield ev;
+        continue;
+      }
+      await Promise.race([new Promise<void>((r) => (this.wake = r)), aborted]);
+    }
+  }
+}
+
+describe('ClusterAgent with a client that can watch', () => {
+  it('follows Deployments through the watch stream: heartbeats use what it delivered, without listing again', async () => {
+    const clock = new VirtualClock();
+    const client = new WatchingClient();
+    client.resources = [fn('llama', 1), dep('llama-east', 'llama', 'east', [['ready', 'http://127.0.0.1:9001']])];
+    const probed: string[] = [];
+    const agent = new ClusterAgent({ cluster: 'east', client, clock, gpus: declared, logger: capture().logger, agentVersion: '9.9.9', probe: async (url) => (probed.push(url), { healthy: true }) });
+    await agent.start();
+    await waitUntil(() => client.watches === 1, 'the watch to open');
+    const listed = client.lists; // the first heartbeat's listing and the follower's
+
+    client.emit('ADDED', dep('llama-east-2', 'llama', 'east', [['ready', 'http://127.0.0.1:9002']]));
+    client.emit('ADDED', dep('llama-west', 'llama', 'west', [['ready', 'http://127.0.0.1:9100']]));
+    client.emit('DELETED', dep('llama-east', 'llama', 'east', []));
+    await waitUntil(() => client.pending === 0, 'the events to be consumed');
+    probed.length = 0;
+    await advance(clock, agent, 10_000);
+    expect(client.beats.at(-1)!.hb.endpoints).toEqual([{ url: 'http://127.0.0.1:9002', healthy: true }]);
+    expect(client.beats.at(-1)!.hb.nodes[0]!.gpus[0]!.inUse).toBe(1);
+    expect(probed).toEqual(['http://127.0.0.1:9002']);
+    expect(client.lists).toBe(listed);
+    await agent.stop();
+  });
+});
+
+async function waitUntil(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 describe('httpHealthProbe (real HTTP on 127.0.0.1)', () => {
   const server = createServer((req, res) => {

@@ -9,14 +9,18 @@
  * tick; the agent never crashes on it. A tick that comes while a heartbeat is still in
  * flight is skipped.
  *
+ * With a client that can watch (SwitchyardClient), the agent follows Deployments and Functions
+ * through the watch stream (ResourceFollower: list once, then changes) and builds heartbeats from
+ * what it holds; without one, it lists them at each heartbeat.
+ *
  * With a client that can report them (`putPrefixSummary`), the agent also subscribes to the KV
- * events of its cluster's ready replicas (refreshed at each heartbeat's Deployment listing) and
+ * events of its cluster's ready replicas (refreshed as Deployments change, and at each heartbeat) and
  * reports a prefix summary of what they hold (PrefixReporter, ADR 0016): the gateways' cluster
  * layer routes on it without indexing every block of every worker.
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
-import type { ResourceOf, DeploymentResource, FunctionResource, Heartbeat, NodeInventory } from '../api/index.js';
+import { ResourceFollower, type AnyResource, type FollowSource, type ResourceOf, type DeploymentResource, type FunctionResource, type Heartbeat, type NodeInventory } from '../api/index.js';
 import type { KvFeedSource } from '../kvevents/index.js';
 import { formatDuration, type Clock, type TimerHandle } from '../core/index.js';
 import type { Logger } from '../observability/index.js';
@@ -26,7 +30,9 @@ import { PrefixReporter, type PrefixReporterOptions, type PrefixSummaryClient } 
 /** What the agent needs of the admin API (SwitchyardClient satisfies it). */
 export interface AgentClient extends Partial<PrefixSummaryClient> {
   heartbeat(cluster: string, hb: Heartbeat & { intervalMs?: number }): Promise<void>;
-  list<K extends 'Deployment' | 'Function'>(kind: K): Promise<{ items: ResourceOf<K>[] }>;
+  list<K extends 'Deployment' | 'Function'>(kind: K): Promise<{ items: ResourceOf<K>[]; resourceVersion?: string }>;
+  /** When present, Deployments and Functions are followed through the watch stream instead of listed at each heartbeat. */
+  watch?: FollowSource['watch'];
 }
 
 /** Prefix summary settings (PrefixReporterOptions without what the agent supplies). */
@@ -82,6 +88,9 @@ export class ClusterAgent {
   private listProblemLogged = false;
   /** The cluster's KV index and its summary reporter (undefined: not reporting). */
   readonly prefixes: PrefixReporter | undefined;
+  /** Deployments and Functions from the watch stream (undefined: the client cannot watch). */
+  private readonly follower: ResourceFollower | undefined;
+  private readonly held = { Deployment: new Map<string, DeploymentResource>(), Function: new Map<string, FunctionResource>() };
 
   constructor(private readonly opts: ClusterAgentOptions) {
     this.cluster = opts.cluster;
@@ -95,6 +104,40 @@ export class ClusterAgent {
       const put = client.putPrefixSummary.bind(client);
       this.prefixes = new PrefixReporter({ refreshMs: this.intervalMs, ...opts.prefixSummaries, cluster: opts.cluster, client: { putPrefixSummary: put }, clock: opts.clock, logger: opts.logger });
     }
+    if (client.watch) {
+      const watch = client.watch.bind(client);
+      const source: FollowSource = {
+        list: async (kind) => {
+          const l = await client.list(kind as 'Deployment' | 'Function');
+          return { items: l.items, resourceVersion: l.resourceVersion ?? '0' };
+        },
+        watch,
+      };
+      this.follower = new ResourceFollower({
+        source,
+        kinds: ['Deployment', 'Function'],
+        clock: opts.clock,
+        onList: (lists) => {
+          for (const kind of ['Deployment', 'Function'] as const) this.held[kind] = new Map((lists.get(kind) ?? []).map((r) => [r.metadata.name, r as never]));
+          this.resync();
+        },
+        onEvent: (ev) => this.hold(ev.type, ev.object),
+        onLost: (e) => opts.logger.debug({ cluster: opts.cluster, error: errorText(e) }, 'watch of Deployments interrupted; reconnecting'),
+      });
+    }
+  }
+
+  private hold(type: 'ADDED' | 'MODIFIED' | 'DELETED', r: AnyResource): void {
+    if (r.kind !== 'Deployment' && r.kind !== 'Function') return;
+    const m = this.held[r.kind] as Map<string, AnyResource>;
+    if (type === 'DELETED') m.delete(r.metadata.name);
+    else m.set(r.metadata.name, r);
+    if (r.kind === 'Deployment' && r.spec.cluster === this.cluster) this.resync();
+  }
+
+  /** Follow this cluster's ready replicas' KV events as soon as Deployments change. */
+  private resync(): void {
+    this.prefixes?.sync(kvSourcesOf([...this.held.Deployment.values()].filter((d) => d.spec.cluster === this.cluster)));
   }
 
   /** True once the control plane has accepted a heartbeat. */
@@ -106,6 +149,7 @@ export class ClusterAgent {
   start(): Promise<void> {
     if (this.running) return this.idle();
     this.running = true;
+    this.follower?.start();
     this.tick();
     this.prefixes?.start();
     return this.idle();
@@ -117,6 +161,7 @@ export class ClusterAgent {
     this.opts.clock.clearTimeout(this.timer);
     this.timer = undefined;
     await this.idle();
+    await this.follower?.stop();
     await this.prefixes?.stop();
   }
 
@@ -195,8 +240,12 @@ export class ClusterAgent {
     }
   }
 
-  /** Deployments (and Functions, for GPU counts); a failure leaves them empty and is logged after a heartbeat got through. */
+  /**
+   * Deployments (and Functions, for GPU counts): what the watch stream delivered once it is in
+   * sync, else a listing; a failed listing leaves them empty and is logged after a heartbeat got through.
+   */
   private async fetchResources(): Promise<{ deployments: DeploymentResource[]; functions: FunctionResource[] }> {
+    if (this.follower?.connected) return { deployments: [...this.held.Deployment.values()], functions: [...this.held.Function.values()] };
     const [deps, fns] = await Promise.allSettled([this.opts.client.list('Deployment'), this.opts.client.list('Function')]);
     this.listProblem = deps.status === 'rejected' ? errorText(deps.reason) : '';
     if (!this.listProblem && this.listProblemLogged) {

@@ -21,3 +21,4 @@ export { parseManifests, validateManifests, ManifestError, type Manifest, type M
 export { buildOpenApiDocument } from './openapi.js';
 export { renderApiReference } from './reference.js';
 export { SwitchyardClient, type ClientOptions, type ListResult, type ApplyResult, type HistoryEntry, type ApiWatchEvent, type MintedApiKey, type CreatedToken, type UsageRequest, type AuditRequest } from './client.js';
+export { ResourceFollower, type FollowSource, type ResourceFollowerOptions } from './follower.js';

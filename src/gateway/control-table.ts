@@ -5,9 +5,8 @@
  * last table it built, and reconnects with backoff (resuming from the last resourceVersion).
  * It also polls the clusters' prefix summaries (PrefixSummaryFeed) for two-layer routing.
  */
-import { clusterLabels, localModelPath, SwitchyardClient, type AnyResource, type ClusterResource, type DeploymentResource, type FunctionResource, type Kind } from '../api/index.js';
+import { clusterLabels, localModelPath, ResourceFollower, SwitchyardClient, type AnyResource, type ApiWatchEvent, type ClusterResource, type DeploymentResource, type FunctionResource, type Kind } from '../api/index.js';
 import { ApiKeyIndex } from '../control/index.js';
-import { SwitchyardError } from '../core/index.js';
 import { createNullLogger, type Logger } from '../observability/index.js';
 import type { ClusterPrefixSummaries } from '../router/index.js';
 import { PrefixSummaryFeed } from './prefix-summaries.js';
@@ -77,13 +76,10 @@ export class ControlPlaneTable implements RoutingTable {
   private client: SwitchyardClient | undefined;
   private readonly logger: Logger;
   private readonly objects = new Map<Kind, Map<string, AnyResource>>(ROUTING_KINDS.map((k) => [k, new Map()]));
-  private readonly abort = new AbortController();
-  private loop: Promise<void> | null = null;
+  private follower: ResourceFollower | undefined;
   private synced!: () => void;
   /** Resolves after the first complete list. */
   readonly ready: Promise<void> = new Promise((r) => (this.synced = r));
-  /** Whether the last connection attempt is up (for /debug and logs). */
-  connected = false;
   private summaries: PrefixSummaryFeed | undefined;
 
   constructor(private readonly o: ControlPlaneTableOptions) {
@@ -93,19 +89,32 @@ export class ControlPlaneTable implements RoutingTable {
 
   /** Start following the control plane at `server` (e.g. http://127.0.0.1:8080). */
   start(server: string): void {
-    if (this.loop) return;
+    if (this.follower) return;
     const client = new SwitchyardClient({ server, token: this.o.token, timeoutMs: 10_000 });
     this.client = client;
-    this.loop = this.run(client);
+    this.follower = new ResourceFollower({
+      source: client,
+      kinds: this.kinds,
+      ...(this.o.backoff ? { backoff: this.o.backoff } : {}),
+      onList: (lists) => this.replaceAll(lists),
+      onEvent: (ev) => this.apply(ev),
+      onLost: (e) => this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'lost the control plane; serving the last known routing table'),
+    });
+    void this.follower.ready.then(() => this.synced());
+    this.follower.start();
     if (this.o.prefixSummaryIntervalMs !== 0) {
       this.summaries = new PrefixSummaryFeed({ source: client, logger: this.logger, ...(this.o.prefixSummaryIntervalMs !== undefined ? { intervalMs: this.o.prefixSummaryIntervalMs } : {}) });
       this.summaries.start();
     }
   }
 
+  /** Whether the control plane is reachable (false during an outage, while the last table is served). */
+  get connected(): boolean {
+    return this.follower?.connected ?? false;
+  }
+
   async stop(): Promise<void> {
-    this.abort.abort();
-    await this.loop;
+    await this.follower?.stop();
     await this.summaries?.stop();
     await this.client?.close();
   }
@@ -138,69 +147,22 @@ export class ControlPlaneTable implements RoutingTable {
     this.inner.replace(routesFromResources(of('Function'), of('Deployment'), of('Cluster')));
   }
 
-  private async run(client: SwitchyardClient): Promise<void> {
-    const backoff = this.o.backoff ?? { initial: 250, max: 10_000 };
-    let delay = backoff.initial;
-    let rv: string | undefined;
-    // Reachable again (a list or the watch went through): the next failure is logged once, and
-    // the back-off starts over. Until then, retries back off to backoff.max, silently.
-    const reached = (): void => {
-      this.connected = true;
-      delay = backoff.initial;
-    };
-    while (!this.abort.signal.aborted) {
-      try {
-        if (rv === undefined) {
-          rv = await this.relist(client);
-          reached();
-        }
-        for await (const ev of client.watch({ resourceVersion: rv, kinds: this.kinds, signal: this.abort.signal, onOpen: reached })) {
-          rv = ev.resourceVersion;
-          if (this.keys.apply(ev)) continue;
-          const m = this.objects.get(ev.object.kind);
-          if (!m) continue;
-          if (ev.type === 'DELETED') m.delete(ev.object.metadata.name);
-          else m.set(ev.object.metadata.name, ev.object);
-          this.rebuild();
-        }
-        // The server ended the stream (e.g. it is shutting down): reconnect.
-      } catch (e) {
-        if (this.abort.signal.aborted) break;
-        if (e instanceof SwitchyardError && e.code === 'gone') rv = undefined;
-        if (this.connected) this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'lost the control plane; serving the last known routing table');
-        this.connected = false;
-      }
-      if (this.abort.signal.aborted) break;
-      await new Promise<void>((resolve) => {
-        const signal = this.abort.signal;
-        const onAbort = (): void => {
-          clearTimeout(t);
-          resolve();
-        };
-        const t = setTimeout(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        }, delay);
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
-      delay = Math.min(backoff.max, delay * 2);
+  /** A complete list (first sync, or after a 410): replace everything. */
+  private replaceAll(lists: ReadonlyMap<Kind, readonly AnyResource[]>): void {
+    this.keys.clear();
+    for (const [k, items] of lists) {
+      if (KEY_KINDS.includes(k)) for (const o of items) this.keys.upsert(o);
+      else this.objects.set(k, new Map(items.map((o) => [o.metadata.name, o])));
     }
+    this.rebuild();
   }
 
-  /** Full list of every kind; returns the resourceVersion to watch from. */
-  private async relist(client: SwitchyardClient): Promise<string> {
-    let minRv: number | undefined;
-    const keys: AnyResource[] = [];
-    for (const k of this.kinds) {
-      const list = await client.list(k);
-      if (KEY_KINDS.includes(k)) keys.push(...list.items);
-      else this.objects.set(k, new Map(list.items.map((o) => [o.metadata.name, o])));
-      minRv = Math.min(minRv ?? Infinity, Number(list.resourceVersion));
-    }
-    this.keys.clear();
-    for (const o of keys) this.keys.upsert(o);
+  private apply(ev: ApiWatchEvent): void {
+    if (this.keys.apply(ev)) return;
+    const m = this.objects.get(ev.object.kind);
+    if (!m) return;
+    if (ev.type === 'DELETED') m.delete(ev.object.metadata.name);
+    else m.set(ev.object.metadata.name, ev.object);
     this.rebuild();
-    this.synced();
-    return String(minRv ?? 0);
   }
 }

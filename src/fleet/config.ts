@@ -60,6 +60,17 @@ export interface SimulatorOptions {
    * agent would). Unset: one flat decision over every worker, as the gateway routes today.
    */
   readonly clusterPolicy?: string;
+  /**
+   * What the cluster layer knows of the clusters' KV caches (two-layer routing only):
+   * 'exact' (default): a ClusterKvView of the fleet's exact index (a cluster holds what its best
+   * worker holds, at every decision). 'summary': each cluster's prefix summary (ADR 0016), built
+   * like its agent would from its workers' KV events every `summaryRefreshMs` and stale in
+   * between (ClusterSummaryView, as the gateway's `routing.clusterKv: summary`; see summaries.ts).
+   * The worker layer reads the exact index either way.
+   */
+  readonly clusterKv?: ClusterKvMode;
+  /** 'summary' mode: rebuild the summaries every this many ms of simulated time (default 1 s, the agent's interval). */
+  readonly summaryRefreshMs?: number;
   /** Extra routing profiles: the `profiles:` mapping of a gateway config. */
   readonly profiles?: unknown;
   /** Plugin types to compile profiles against (default: the router's built-ins). */
@@ -105,6 +116,10 @@ export interface CompiledSimulator {
   readonly clusters: number;
   readonly policy: string;
   readonly clusterPolicy: string | undefined;
+  /** The cluster layer's KV view (two-layer only; 'exact' otherwise). */
+  readonly clusterKv: ClusterKvMode;
+  /** 'summary' mode's rebuild interval, ms. */
+  readonly summaryRefreshMs: number;
   readonly model: string;
   readonly gpu: GpuType;
   readonly engine: EngineConfig;
@@ -116,6 +131,14 @@ export interface CompiledSimulator {
   /** The simulator maintains a KV index and passes it as ctx.kvIndex. */
   readonly kvIndex: boolean;
 }
+
+export type ClusterKvMode = 'exact' | 'summary';
+
+/**
+ * Default summary rebuild interval: the agent's (DEFAULT_PREFIX_SUMMARY_INTERVAL_MS in
+ * src/agent/prefix-reporter.ts, which fleet may not import; simulate.test.ts checks they agree).
+ */
+export const DEFAULT_SUMMARY_REFRESH_MS = 1_000;
 
 const invalid = (param: string, message: string): SwitchyardError => new SwitchyardError('invalid_argument', message, { param });
 
@@ -155,6 +178,13 @@ export function compileSimulatorOptions(o: SimulatorOptions): CompiledSimulator 
   for (const r of o.trace) longest = Math.max(longest, r.inputLength + r.outputLength);
   const maxModelLen = o.maxModelLen === undefined ? longest : intIn(o.maxModelLen, 1, 1 << 30, 'max-model-len', 'max model len');
   if (o.clusterPolicy !== undefined && clusters < 2) throw invalid('cluster-policy', 'a cluster policy (two-layer routing) needs at least 2 clusters');
+  const clusterKv = o.clusterKv ?? 'exact';
+  if (clusterKv !== 'exact' && clusterKv !== 'summary') throw invalid('cluster-kv', `cluster KV view must be 'exact' or 'summary', got '${String(clusterKv)}'`);
+  if (o.clusterKv !== undefined && o.clusterPolicy === undefined) throw invalid('cluster-kv', 'a cluster KV view is for two-layer routing: it needs a cluster policy');
+  if (clusterKv === 'summary' && o.kvIndex === false) throw invalid('cluster-kv', "the 'summary' cluster KV view needs the engines' KV events (kvIndex must not be false)");
+  const summaryRefreshMs = o.summaryRefreshMs ?? DEFAULT_SUMMARY_REFRESH_MS;
+  if (!(summaryRefreshMs > 0) || !Number.isFinite(summaryRefreshMs)) throw invalid('summary-refresh', `summary refresh interval must be > 0 ms, got ${summaryRefreshMs}`);
+  if (o.summaryRefreshMs !== undefined && clusterKv !== 'summary') throw invalid('summary-refresh', "a summary refresh interval is for the 'summary' cluster KV view only");
   const scrapeIntervalMs = o.scrapeIntervalMs ?? 0;
   if (!(scrapeIntervalMs >= 0) || !Number.isFinite(scrapeIntervalMs)) throw invalid('scrape-interval', `scrape interval must be >= 0 ms, got ${scrapeIntervalMs}`);
   return {
@@ -163,6 +193,8 @@ export function compileSimulatorOptions(o: SimulatorOptions): CompiledSimulator 
     clusters,
     policy: o.policy,
     clusterPolicy: o.clusterPolicy,
+    clusterKv,
+    summaryRefreshMs,
     model: archName,
     gpu,
     engine: { ...base.config, blockSize, numGpuBlocks, maxModelLen },

@@ -9,10 +9,11 @@ export { blockTokens, hashIdHalves, outputToken, promptTokens, renderPromptText,
 export type { PromptOptions } from './tokens.js';
 export { hitRateUpperBound, imbalance, percentiles, summarize } from './metrics.js';
 export type { OutcomeSample, SimulationMetrics, SummaryInput, UpperBound, UpperBoundOptions } from './metrics.js';
-export { compileSimulatorOptions } from './config.js';
-export type { CompiledSimulator, DecisionEvent, KvEventSink, SimulatorOptions } from './config.js';
+export { compileSimulatorOptions, DEFAULT_SUMMARY_REFRESH_MS } from './config.js';
+export type { ClusterKvMode, CompiledSimulator, DecisionEvent, KvEventSink, SimulatorOptions } from './config.js';
 export { SimRouteRequest } from './routing.js';
 export { chatRows, toJsonl, toRequests } from './test-traces.js';
 export type { ChatOptions, TraceRow } from './test-traces.js';
 export { FleetSimulator, simulateFleet } from './simulator.js';
 export type { Rejection, RequestOutcome, SimulationResult, WorkerSummary } from './simulator.js';
+export type { ClusterSummaryStats } from './summaries.js';

@@ -145,4 +145,84 @@ describe('fleet KV index and KV-aware routing', () => {
     expect(r.metrics.completed).toBe(30);
     expect(d.every((x) => !x.reason.includes('blocks cached'))).toBe(true);
   });
+
+  describe("two-layer cluster KV view: clusterKv 'exact' vs 'summary'", () => {
+    /** A cluster layer that sees only the KV view (cluster_score also learns from its own picks). */
+    const profiles = { kv_only: { scorers: [{ type: 'kv_overlap', weight: 1 }], picker: { type: 'max_score' } } };
+    const P = [1, 2, 3, 4, 5, 6, 7, 8];
+    const Q = [11, 12, 13, 14, 15, 16, 17, 18];
+    const row = (timestamp: number, hashIds: number[]): TraceRow => ({ timestamp, input_length: hashIds.length * BLOCK, output_length: 4, hash_ids: hashIds });
+    const twoLayer = (rows: TraceRow[], clusterKv: 'exact' | 'summary') => {
+      const decisions: DecisionEvent[] = [];
+      const sim = new FleetSimulator({ trace: toRequests(rows), workers: 4, clusters: 2, clusterPolicy: 'kv_only', policy: 'kv_default', profiles, clusterKv, onDecision: (e) => decisions.push(e) });
+      const r = sim.run();
+      const cluster = (i: number): string => decisions[i]!.clusterDecision!.endpoint!.id;
+      return { sim, r, decisions, cluster };
+    };
+
+    it.each(['exact', 'summary'] as const)('%s: a repeated prefix goes to the cluster holding it', (mode) => {
+      // Repeats 3 s later: the summaries have been rebuilt since the first requests were cached.
+      const { r, decisions, cluster } = twoLayer([row(0, [...P, 100]), row(200, [...Q, 200]), row(3000, [...P, 101]), row(3200, [...Q, 201])], mode);
+      expect(r.metrics.completed).toBe(4);
+      expect(cluster(2)).toBe(cluster(0));
+      expect(cluster(3)).toBe(cluster(1));
+      expect(decisions[2]!.clusterDecision!.reason).toContain('8/9 blocks cached');
+      expect(decisions[2]!.workerId).toBe(decisions[0]!.workerId);
+      expect(r.outcomes[2]!.cachedTokens).toBe(8 * BLOCK);
+      expect(r.clusterSummaries === undefined).toBe(mode === 'exact');
+    });
+
+    it('summary: a prefix cached just now is not seen by the cluster layer until the next rebuild (virtual clock)', () => {
+      // Rebuilds at t = 0, 1000, 2000 ms; r0 (t = 0) is prefilled and cached within a few hundred ms.
+      const rows = [row(0, [...P, 100]), row(900, [...P, 101]), row(1100, [...P, 102])];
+      const exact = twoLayer(rows, 'exact');
+      const summary = twoLayer(rows, 'summary');
+      expect(summary.sim.config.summaryRefreshMs).toBe(1000);
+      // Exact: r1 at 900 ms already sees r0's cluster.
+      expect(exact.decisions[1]!.clusterDecision!.reason).toContain('8/9 blocks cached');
+      expect(exact.cluster(1)).toBe(exact.cluster(0));
+      // Summary: at 900 ms the cluster layer still has the t = 0 summaries (empty): no cluster holds anything...
+      expect(summary.decisions[1]!.clusterDecision!.scores.map((s) => s.total)).toEqual([0, 0]);
+      expect(summary.decisions[1]!.clusterDecision!.reason).not.toContain('blocks cached');
+      // ...while the worker layer (exact index) already sees r0's blocks.
+      const w0 = summary.decisions[0]!.workerId!;
+      if (summary.cluster(1) === summary.cluster(0)) expect(summary.decisions[1]!.workerId).toBe(w0);
+      // After the rebuild at 1000 ms, r2 (1100 ms) sees the prefix in r0's cluster.
+      expect(summary.decisions[2]!.clusterDecision!.reason).toContain('8/9 blocks cached');
+      expect(summary.cluster(2)).toBe(summary.cluster(0));
+      const stats = summary.r.clusterSummaries!;
+      expect(stats).toMatchObject({ refreshMs: 1000 });
+      expect(stats.ticks).toBeGreaterThanOrEqual(2);
+      expect(stats.sent).toBeGreaterThanOrEqual(1);
+      expect(stats.sampleShiftMax).toBe(0); // a few blocks: every block is a checkpoint
+    });
+
+    it('summaryRefreshMs: a slower refresh keeps the summaries stale longer', () => {
+      const rows = [row(0, [...P, 100]), row(1100, [...P, 101])];
+      const decisions: DecisionEvent[] = [];
+      new FleetSimulator({ trace: toRequests(rows), workers: 4, clusters: 2, clusterPolicy: 'kv_only', policy: 'kv_default', profiles, clusterKv: 'summary', summaryRefreshMs: 2000, onDecision: (e) => decisions.push(e) }).run();
+      expect(decisions[1]!.clusterDecision!.scores.map((s) => s.total)).toEqual([0, 0]);
+    });
+
+    it("exact (explicit) gives the same results as the default", () => {
+      const base = { trace: shared.slice(0, 60), workers: 4, clusters: 2, clusterPolicy: 'cluster_score', policy: 'kv_default', kvCapacityTokens: TIGHT } as const;
+      const a = simulateFleet(base);
+      const b = simulateFleet({ ...base, clusterKv: 'exact' });
+      expect(withoutTiming(b.metrics)).toEqual(withoutTiming(a.metrics));
+      expect(b.outcomes).toEqual(a.outcomes);
+      expect(b.events).toBe(a.events);
+      expect(a.clusterSummaries).toBeUndefined();
+      expect(b.clusterSummaries).toBeUndefined();
+      expect(a.config.clusterKv).toBe('exact');
+    });
+
+    it('rejects clusterKv without a cluster policy, an unknown mode, and summaryRefreshMs outside summary mode', () => {
+      const base = { trace: shared.slice(0, 5), workers: 4, policy: 'kv_default' };
+      expect(() => new FleetSimulator({ ...base, clusterKv: 'summary' })).toThrow(expect.objectContaining({ param: 'cluster-kv', message: expect.stringContaining('needs a cluster policy') }));
+      expect(() => new FleetSimulator({ ...base, clusters: 2, clusterPolicy: 'cluster_score', clusterKv: 'fuzzy' as 'exact' })).toThrow(expect.objectContaining({ param: 'cluster-kv' }));
+      expect(() => new FleetSimulator({ ...base, clusters: 2, clusterPolicy: 'cluster_score', clusterKv: 'summary', kvIndex: false })).toThrow(expect.objectContaining({ param: 'cluster-kv' }));
+      expect(() => new FleetSimulator({ ...base, clusters: 2, clusterPolicy: 'cluster_score', summaryRefreshMs: 500 })).toThrow(expect.objectContaining({ param: 'summary-refresh' }));
+      expect(() => new FleetSimulator({ ...base, clusters: 2, clusterPolicy: 'cluster_score', clusterKv: 'summary', summaryRefreshMs: 0 })).toThrow(expect.objectContaining({ param: 'summary-refresh' }));
+    });
+  });
 });

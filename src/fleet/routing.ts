@@ -11,12 +11,14 @@
  * KV-aware profiles: every request carries `tokenIds` (the exact prompt token ids the engine gets)
  * and every decision's context carries `kvIndex`, the simulator's KvBlockIndex fed by every
  * worker's KV events (keyed by worker id). In two-layer mode the cluster layer sees a
- * ClusterKvView of the same index (a cluster holds what its best worker holds).
+ * ClusterKvView of the same index (a cluster holds what its best worker holds), or with
+ * `clusterKv: 'summary'` a ClusterSummaryView of the clusters' prefix summaries as of their last
+ * rebuild (`useSummaries`, called by the simulator; see summaries.ts).
  *
  * Decision time is the wall time of the route() calls only (building views is not counted).
  */
 import { Rng, SwitchyardError } from '../core/index.js';
-import { aggregateLoads, ClusterKvView, compileProfiles, emptyLoad, KvBlockIndex, Router, SESSION_HEADER, type Decision, type EndpointLoad, type EndpointView, type KvOverlapIndex, type RouteRequest, type RoutingContext } from '../router/index.js';
+import { aggregateLoads, ClusterKvView, ClusterSummaryView, compileProfiles, emptyLoad, KvBlockIndex, PrefixSummary, Router, SESSION_HEADER, type Decision, type EndpointLoad, type EndpointView, type ClusterPrefixSummaries, type KvOverlapIndex, type SummaryMember, type RouteRequest, type RoutingContext } from '../router/index.js';
 import type { CompiledSimulator, SimulatorOptions } from './config.js';
 import { renderPromptText } from './tokens.js';
 import type { TraceRequest } from './trace.js';
@@ -85,8 +87,8 @@ export class FleetRouting {
   private readonly groups: readonly ClusterGroup[] | undefined;
   private readonly clusterViews: readonly EndpointView[];
   private readonly random: () => number;
-  /** What the cluster layer sees of kvIndex (two-layer mode only). */
-  private readonly clusterKv: ClusterKvView | undefined;
+  /** What the cluster layer sees of kvIndex (two-layer mode only; replaced by useSummaries in summary mode). */
+  private clusterKv: KvOverlapIndex | undefined;
 
   /** `kvIndex`: the workers' KV index (backend ids = worker ids), passed as ctx.kvIndex. */
   constructor(
@@ -116,7 +118,27 @@ export class FleetRouting {
       return { view, load, workers: members, views: members.map((w) => w.view), router: this.compile() };
     });
     this.clusterViews = this.groups.map((g) => g.view);
-    this.clusterKv = kvIndex === undefined ? undefined : new ClusterKvView(kvIndex, this.groups.map((g) => ({ id: g.view.id, workerIds: g.workers.map((w) => w.id) })));
+    this.clusterKv = kvIndex === undefined ? undefined : new ClusterKvView(kvIndex, this.clusterMembers());
+  }
+
+  /** The clusters (two-layer mode; empty otherwise): id and worker ids. */
+  private clusterMembers(): { id: string; workerIds: string[] }[] {
+    return (this.groups ?? []).map((g) => ({ id: g.view.id, workerIds: g.workers.map((w) => w.id) }));
+  }
+
+  /**
+   * Summary mode: from now on the cluster layer sees these summaries (as the gateway's
+   * `routing.clusterKv: summary`: no fallback to the exact index; a cluster without a summary
+   * holds nothing).
+   */
+  useSummaries(summaries: ClusterPrefixSummaries): void {
+    if (this.groups === undefined) return;
+    const blockSize = this.kvIndex?.blockSize ?? this.config.engine.blockSize;
+    this.clusterKv = new ClusterSummaryView(blockSize, this.summaryMembers(summaries), undefined);
+  }
+
+  private summaryMembers(summaries: ClusterPrefixSummaries): SummaryMember[] {
+    return this.clusterMembers().map((m) => ({ ...m, summary: summaries.summary(m.id) }));
   }
 
   /**
@@ -171,7 +193,7 @@ export class FleetRouting {
     if (index !== undefined) {
       prefixes.forEach((tokens, p) => index.blockStored(views[p % views.length]!.id, { blockHashes: [BigInt(2 * p + 1), BigInt(2 * p + 2)], parentBlockHash: null, tokenIds: tokens, blockSize: bs, loraId: null }));
     }
-    const clusterKv = index === undefined || this.groups === undefined ? undefined : new ClusterKvView(index, this.groups.map((g) => ({ id: g.view.id, workerIds: g.workers.map((w) => w.id) })));
+    const clusterKv = index === undefined || this.groups === undefined ? undefined : this.warmUpClusterKv(index);
     for (let i = 0; i < n; i++) {
       const tr: TraceRequest = { index: i, line: 0, timestampMs: i, inputLength: 2 * bs + 1, outputLength: 1, hashIds: [String(i % 7)], ...(i % 2 === 0 ? { sessionId: `s${i % 5}` } : {}) };
       const request = new SimRouteRequest(`warmup-${i}`, this.config.model, [...prefixes[i % 7]!, 100_000 + i], tr);
@@ -183,6 +205,13 @@ export class FleetRouting {
       spare.route(this.config.policy, ctx, views);
       if (this.config.clusterPolicy !== undefined) spare.route(this.config.clusterPolicy, clusterKv === undefined ? ctx : { ...ctx, kvIndex: clusterKv }, views);
     }
+  }
+
+  /** The warm-up's cluster view of its throw-away index, of the run's kind (summary: every cluster holds all of it). */
+  private warmUpClusterKv(index: KvBlockIndex): KvOverlapIndex {
+    if (this.config.clusterKv === 'exact') return new ClusterKvView(index, this.clusterMembers());
+    const all = PrefixSummary.build(index);
+    return new ClusterSummaryView(index.blockSize, this.summaryMembers({ summary: () => all }), undefined);
   }
 }
 

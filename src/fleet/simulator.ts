@@ -16,6 +16,11 @@
  * the router's chained hash, so `kv_overlap` & co. see exactly the blocks each worker holds
  * (zero event delay). The router gets it as ctx.kvIndex and each request's tokens as tokenIds.
  *
+ * Cluster summaries (`clusterKv: 'summary'`, two-layer only): the same events also feed one
+ * index per cluster, and a clock event every summaryRefreshMs (from t = 0, while requests
+ * remain) rebuilds the clusters' prefix summaries like their agents would; the cluster layer sees
+ * only the last rebuild's (see summaries.ts).
+ *
  * Deterministic: same trace and options → same metrics (only decisionP99Us and wallMs, which
  * measure real CPU time, vary).
  */
@@ -27,6 +32,7 @@ import { applyKvEventBatch, KvBlockIndex } from '../router/index.js';
 import { compileSimulatorOptions, type CompiledSimulator, type KvEventSink, type SimulatorOptions } from './config.js';
 import { hitRateUpperBound, Samples, summarize, type OutcomeSample, type SimulationMetrics, type UpperBound } from './metrics.js';
 import { FleetRouting, SimRouteRequest } from './routing.js';
+import { ClusterSummaries, type ClusterSummaryStats } from './summaries.js';
 import { outputToken, promptTokens } from './tokens.js';
 import { FleetWorker } from './worker.js';
 
@@ -63,6 +69,8 @@ export interface SimulationResult {
   readonly rejections: readonly Rejection[];
   readonly workers: readonly WorkerSummary[];
   readonly config: CompiledSimulator;
+  /** The clusters' prefix summaries (clusterKv 'summary' only). */
+  readonly clusterSummaries?: ClusterSummaryStats;
   /** Clock events fired (arrivals, engine steps, scrapes). */
   readonly events: number;
   /** Real time the run took, ms (not deterministic). */
@@ -80,6 +88,8 @@ export class FleetSimulator {
   readonly workers: readonly FleetWorker[];
   /** The fleet's KV index (backend ids = worker ids), unless options.kvIndex is false. */
   readonly kvIndex: KvBlockIndex | undefined;
+  /** The clusters' prefix summaries, when config.clusterKv is 'summary'. */
+  readonly summaries: ClusterSummaries | undefined;
   private readonly routing: FleetRouting;
   private readonly options: SimulatorOptions;
   private readonly outcomes: RequestOutcome[] = [];
@@ -99,14 +109,15 @@ export class FleetSimulator {
     const index = (this.kvIndex = config.kvIndex
       ? new KvBlockIndex({ blockSize: config.engine.blockSize, expectedBlocks: config.workers * config.engine.numGpuBlocks, expectedBackends: config.workers })
       : undefined);
-    const sink = kvSink(index, options.kvEventSink);
-    this.workers = Array.from({ length: config.workers }, (_, i) => {
+    const layout = Array.from({ length: config.workers }, (_, i) => {
       const c = Math.floor((i * config.clusters) / config.workers);
       const first = Math.ceil((c * config.workers) / config.clusters);
       const cluster = `c${c}`;
-      const id = `${cluster}/w${String(i - first).padStart(pad, '0')}`;
-      return new FleetWorker(i, id, cluster, config, this.clock, observer, sink);
+      return { cluster, id: `${cluster}/w${String(i - first).padStart(pad, '0')}` };
     });
+    const summaries = (this.summaries = config.clusterKv === 'summary' ? new ClusterSummaries(clustersOf(layout), config.engine.blockSize, config.summaryRefreshMs) : undefined);
+    const sink = kvSink(index, summaries === undefined ? options.kvEventSink : chainSinks(summaries, options.kvEventSink));
+    this.workers = layout.map(({ cluster, id }, i) => new FleetWorker(i, id, cluster, config, this.clock, observer, sink));
     this.routing = new FleetRouting(config, options, this.workers, new Rng(config.seed), index);
     this.open = config.trace.length;
   }
@@ -144,6 +155,7 @@ export class FleetSimulator {
     const t0 = performance.now();
     this.clock.setTimeout(() => this.arrive(0), this.config.trace[0]!.timestampMs);
     if (this.config.scrapeIntervalMs > 0) this.scrape();
+    if (this.summaries !== undefined) this.rebuildSummaries(this.summaries);
     return t0;
   }
 
@@ -161,7 +173,8 @@ export class FleetSimulator {
       decisionUs: this.decisionUs.values(),
       upperBound: upperBound.hitRate,
     });
-    return { metrics, upperBound, outcomes: this.outcomes, rejections: this.rejections, workers: this.summaries(), config: this.config, events, wallMs: performance.now() - t0 };
+    const summaries = this.summaries === undefined ? {} : { clusterSummaries: this.summaries.stats() };
+    return { metrics, upperBound, outcomes: this.outcomes, rejections: this.rejections, workers: this.workerSummaries(), config: this.config, ...summaries, events, wallMs: performance.now() - t0 };
   }
 
   private arrive(i: number): void {
@@ -225,7 +238,14 @@ export class FleetSimulator {
     if (this.open > 0) this.clock.setTimeout(() => this.scrape(), this.config.scrapeIntervalMs);
   }
 
-  private summaries(): WorkerSummary[] {
+  /** An agent tick in every cluster, then one every summaryRefreshMs while requests remain. */
+  private rebuildSummaries(summaries: ClusterSummaries): void {
+    summaries.rebuild();
+    this.routing.useSummaries(summaries);
+    if (this.open > 0) this.clock.setTimeout(() => this.rebuildSummaries(summaries), summaries.refreshMs);
+  }
+
+  private workerSummaries(): WorkerSummary[] {
     const acc = this.workers.map(() => ({ requests: 0, promptTokens: 0, cachedTokens: 0, outputTokens: 0 }));
     for (const o of this.outcomes) {
       const a = acc[o.worker]!;
@@ -244,11 +264,27 @@ export class FleetSimulator {
 /** Where the engines' KV events go: the fleet's index, then the caller's sink (either may be absent). */
 function kvSink(index: KvBlockIndex | undefined, user: KvEventSink | undefined): KvEventSink | undefined {
   if (index === undefined) return user;
-  if (user === undefined) return { onKvEvents: (w: string, b: KvEventBatch) => void applyKvEventBatch(index, w, b) };
+  return chainSinks({ onKvEvents: (w: string, b: KvEventBatch) => void applyKvEventBatch(index, w, b) }, user);
+}
+
+/** Workers grouped by cluster, in order of first appearance. */
+function clustersOf(layout: readonly { cluster: string; id: string }[]): { id: string; workerIds: string[] }[] {
+  const out = new Map<string, string[]>();
+  for (const w of layout) {
+    const ids = out.get(w.cluster);
+    if (ids === undefined) out.set(w.cluster, [w.id]);
+    else ids.push(w.id);
+  }
+  return [...out].map(([id, workerIds]) => ({ id, workerIds }));
+}
+
+/** Both sinks, in order. */
+function chainSinks(first: KvEventSink, then: KvEventSink | undefined): KvEventSink {
+  if (then === undefined) return first;
   return {
     onKvEvents(w: string, b: KvEventBatch) {
-      applyKvEventBatch(index, w, b);
-      user.onKvEvents(w, b);
+      first.onKvEvents(w, b);
+      then.onKvEvents(w, b);
     },
   };
 }

@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PREFIX_SUMMARY_INTERVAL_MS } from '../../agent/index.js';
+import { PREFIX_SUMMARY_MAX_BYTES } from '../../api/index.js';
+import { DEFAULT_SUMMARY_REFRESH_MS } from '../../fleet/index.js';
+import { DEFAULT_PREFIX_SUMMARY_MAX_BYTES } from '../../router/index.js';
 import { runCliCaptured } from '../framework-testing.js';
 import { simulateCommand } from './simulate.js';
 
@@ -44,6 +48,31 @@ describe('switchyard simulate', () => {
     expect(r.stdout).toMatch(/requests\s+10 completed, 0 rejected/);
   });
 
+  it('--cluster-kv summary: the cluster layer reads prefix summaries; --json adds clusterSummaries, the table a row', async () => {
+    const base = ['--trace', TRACE, '--workers', '4', '--clusters', '2', '--cluster-policy', 'cluster_score', '--policy', 'default'];
+    const r = await run(...base, '--cluster-kv', 'summary', '--summary-refresh', '500ms', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ requests: 40, completed: 40, clusterSummaries: { refreshMs: 500 } });
+    expect(out.clusterSummaries.sent).toBeGreaterThan(0);
+    expect(out.clusterSummaries.bytesMax).toBeGreaterThan(24);
+    const exact = JSON.parse((await run(...base, '--cluster-kv', 'exact', '--json')).stdout);
+    const plain = JSON.parse((await run(...base, '--json')).stdout);
+    expect(exact.clusterSummaries).toBeUndefined();
+    delete exact.decisionP99Us;
+    delete plain.decisionP99Us;
+    expect(exact).toEqual(plain);
+    const table = await run(...base, '--cluster-kv', 'summary');
+    expect(table.stdout).toContain('cluster_score picks the cluster (KV: prefix summaries rebuilt every 1000 ms), then default the worker');
+    expect(table.stdout).toMatch(/cluster summaries\s+\d+ sent/);
+  });
+
+  it("the simulator's summaries use the agent's defaults (rebuild interval, size cap)", () => {
+    expect(DEFAULT_SUMMARY_REFRESH_MS).toBe(DEFAULT_PREFIX_SUMMARY_INTERVAL_MS);
+    expect(DEFAULT_PREFIX_SUMMARY_MAX_BYTES).toBe(PREFIX_SUMMARY_MAX_BYTES);
+  });
+
   it('takes extra profiles from a config file', async () => {
     const file = path.join(dir, 'profiles.yaml');
     writeFileSync(file, 'listen: { port: 0 }\nprofiles:\n  short_prefix:\n    picker: { type: consistent_hash, params: { promptChars: 32 } }\n');
@@ -64,6 +93,13 @@ describe('switchyard simulate', () => {
     const r3 = await run('--trace', TRACE, '--workers', '2', '--policy', 'round_robin', '--cluster-policy', 'random');
     expect(r3.code).toBe(2);
     expect(r3.stderr).toContain('--cluster-policy needs --clusters 2 or more');
+    const r4 = await run('--trace', TRACE, '--workers', '2', '--clusters', '2', '--policy', 'round_robin', '--cluster-kv', 'summary');
+    expect(r4.code).toBe(2);
+    expect(r4.stderr).toContain('--cluster-kv needs --cluster-policy');
+    const r5 = await run('--trace', TRACE, '--workers', '2', '--clusters', '2', '--cluster-policy', 'random', '--policy', 'round_robin', '--summary-refresh', '2s');
+    expect(r5.code).toBe(2);
+    expect(r5.stderr).toContain('--summary-refresh needs --cluster-kv summary');
+    expect((await run('--trace', TRACE, '--workers', '2', '--clusters', '2', '--cluster-policy', 'random', '--policy', 'round_robin', '--cluster-kv', 'fuzzy')).code).toBe(2);
     expect((await run('--workers', '2', '--policy', 'round_robin')).code).toBe(2);
   });
 

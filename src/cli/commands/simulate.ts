@@ -57,6 +57,12 @@ export const simulateCommand = defineCommand({
     clusters: { type: 'int', default: 1, min: 1, max: 4096, description: 'Number of clusters; workers carry the label cluster=c<i>', placeholder: 'n' },
     policy: { type: 'string', required: true, description: `Routing profile that picks the worker: ${Object.keys(BUILTIN_PROFILES).join(', ')}, or one from --profiles`, placeholder: 'profile' },
     'cluster-policy': { type: 'string', description: 'Two-layer routing: this profile picks the cluster, then --policy the worker in it (needs --clusters >= 2)', placeholder: 'profile' },
+    'cluster-kv': {
+      type: 'enum',
+      values: ['exact', 'summary'],
+      description: "With --cluster-policy: what the cluster layer knows of the clusters' KV caches: exact (default: the fleet's exact index) or summary (each cluster's prefix summary, rebuilt like its agent would every --summary-refresh and stale in between, as the gateway's routing.clusterKv: summary)",
+    },
+    'summary-refresh': { type: 'duration', description: 'With --cluster-kv summary: rebuild the summaries every interval of simulated time (default 1s, the agent interval)', placeholder: 'duration' },
     profiles: { type: 'string', description: "YAML/JSON file whose 'profiles:' mapping adds routing profiles (a gateway config works)", placeholder: 'file' },
     gpu: { type: 'enum', values: ['A100', 'H100', 'L4'], default: 'A100', description: 'GPU profile of every worker' },
     arch: { type: 'enum', values: Object.keys(MODEL_ARCHS), default: 'llama-3.1-8b', description: 'Model architecture (step times, KV bytes per token)' },
@@ -86,12 +92,15 @@ export const simulateCommand = defineCommand({
     'switchyard simulate --trace trace.jsonl --workers 16 --policy consistent_hash --json',
     'switchyard simulate --trace trace.jsonl --workers 8 --policy default --gpu H100 --rate-scale 0.5 --limit 1000',
     'switchyard simulate --trace trace.jsonl --workers 16 --clusters 2 --cluster-policy least_request --policy consistent_hash',
+    'switchyard simulate --trace trace.jsonl --workers 16 --clusters 4 --cluster-policy cluster_score --policy default --cluster-kv summary',
     'switchyard simulate --trace trace.jsonl --workers 16 --policy my_profile --profiles gateway.yaml --kv-capacity 200000',
     'switchyard simulate --trace trace.jsonl --workers 4 --policy default --limit 300 --rate-scale 4 --live',
     'switchyard simulate --trace trace.jsonl --workers 4 --policy default --limit 300 --rate-scale 4 --compare --speedup 1',
   ],
   async run({ flags, io, signal }) {
     if (flags.clusterPolicy !== undefined && flags.clusters < 2) throw new UsageError('--cluster-policy needs --clusters 2 or more', 'cluster-policy');
+    if (flags.clusterKv !== undefined && flags.clusterPolicy === undefined) throw new UsageError('--cluster-kv needs --cluster-policy (it is the cluster layer of two-layer routing)', 'cluster-kv');
+    if (flags.summaryRefresh !== undefined && flags.clusterKv !== 'summary') throw new UsageError('--summary-refresh needs --cluster-kv summary', 'summary-refresh');
     if (flags.clusters > flags.workers) throw new UsageError(`--clusters (${flags.clusters}) cannot exceed --workers (${flags.workers})`, 'clusters');
     const live = flags.live || flags.compare;
     if (flags.live && flags.compare) throw new UsageError('--live and --compare exclude each other (--compare runs the live replay too)', 'compare');
@@ -110,6 +119,8 @@ export const simulateCommand = defineCommand({
       clusters: flags.clusters,
       policy: flags.policy,
       ...(flags.clusterPolicy === undefined ? {} : { clusterPolicy: flags.clusterPolicy }),
+      ...(flags.clusterKv === undefined ? {} : { clusterKv: flags.clusterKv }),
+      ...(flags.summaryRefresh === undefined ? {} : { summaryRefreshMs: flags.summaryRefresh }),
       ...(profiles === undefined ? {} : { profiles }),
       gpu: flags.gpu,
       arch: flags.arch,
@@ -142,7 +153,7 @@ export const simulateCommand = defineCommand({
       }
       if (!flags.compare) {
         const des = runs[0]!;
-        if (flags.json) io.stdout(`${JSON.stringify(jsonOf(des.metrics))}\n`);
+        if (flags.json) io.stdout(`${JSON.stringify(des.clusterSummaries === undefined ? jsonOf(des.metrics) : { ...jsonOf(des.metrics), clusterSummaries: des.clusterSummaries })}\n`);
         else io.stdout(renderReport(des, info));
         return 0;
       }
@@ -189,7 +200,9 @@ const scrapeText = (c: CompiledSimulator): string => (c.scrapeIntervalMs === 0 ?
 export function renderReport(r: SimulationResult, info: { trace: string; rateScale: number }): string {
   const m = r.metrics;
   const c = r.config;
-  const routing = c.clusterPolicy === undefined ? `${c.policy} (one decision over all workers)` : `${c.clusterPolicy} picks the cluster, then ${c.policy} the worker`;
+  const routing = c.clusterPolicy === undefined ? `${c.policy} (one decision over all workers)` : `${c.clusterPolicy} picks the cluster${c.clusterKv === 'summary' ? ` (KV: prefix summaries rebuilt every ${ms(c.summaryRefreshMs)} ms)` : ''}, then ${c.policy} the worker`;
+  const cs = r.clusterSummaries;
+  const summaryRows = cs === undefined ? [] : [['cluster summaries', `${cs.sent} sent (${int(cs.sentBytes)} bytes); ${int(cs.bytesMean)} bytes mean, ${int(cs.bytesMax)} max per cluster; checkpoint level ≤ ${cs.sampleShiftMax}`]];
   const lines = [
     "SIMULATION: simulated engines on a virtual clock (no GPU, nothing served); latencies are simulated time.",
     ...headerLines(c, info),
@@ -198,7 +211,7 @@ export function renderReport(r: SimulationResult, info: { trace: string; rateSca
   ].join('\n');
   const table = renderTable({
     headers: ['METRIC', 'VALUE'],
-    rows: metricRows(m, `${m.decisionP99Us.toFixed(1)} µs (real CPU time)`, `${m.completed} completed, ${m.rejected} rejected, ${m.preemptions} preemptions`, `${m.simulatedSeconds.toFixed(1)} s simulated in ${(r.wallMs / 1000).toFixed(1)} s`),
+    rows: [...metricRows(m, `${m.decisionP99Us.toFixed(1)} µs (real CPU time)`, `${m.completed} completed, ${m.rejected} rejected, ${m.preemptions} preemptions`, `${m.simulatedSeconds.toFixed(1)} s simulated in ${(r.wallMs / 1000).toFixed(1)} s`), ...summaryRows],
   });
   return `${lines}\n${table}`;
 }

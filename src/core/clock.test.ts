@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RealClock, ScaledClock, VirtualClock } from './clock.js';
+import { RealClock, ScaledClock, VirtualClock, type Clock } from './clock.js';
 
 describe('VirtualClock', () => {
   it('fires timers in time order, ties in scheduling order, without real waiting', () => {
@@ -30,6 +30,16 @@ describe('VirtualClock', () => {
     expect(c.nextAt()).toBeUndefined();
   });
 
+  it('cancelling a timer that already fired changes nothing', () => {
+    const c = new VirtualClock();
+    const fired = c.setTimeout(() => undefined, 10);
+    c.advance(10);
+    c.clearTimeout(fired);
+    c.clearTimeout(fired);
+    expect(c.pending).toBe(0);
+    c.setTimeout(() => undefined, 5);
+    expect(c.pending).toBe(1);
+  });
   it('runUntil moves time even when no timers are due', () => {
     const c = new VirtualClock();
     c.runUntil(1234);
@@ -62,20 +72,7 @@ describe('ScaledClock', () => {
     expect(c.now() - t0).toBeGreaterThanOrEqual(2000);
   });
   it('never fires a timer before its simulated due time, even for sub-millisecond real waits', async () => {
-    const c = new ScaledClock(1000);
-    const early: number[] = [];
-    await Promise.all(
-      Array.from({ length: 40 }, (_, i) => {
-        const ms = 50 + i * 137; // 0.05 ms to 5.4 ms of real time
-        const due = c.now() + ms;
-        return new Promise<void>((resolve) =>
-          c.setTimeout(() => {
-            if (c.now() < due) early.push(due - c.now());
-            resolve();
-          }, ms),
-        );
-      }),
-    );
+    const early = await earlyFirings(new ScaledClock(1000), Array.from({ length: 40 }, (_, i) => 50 + i * 137)); // 0.05 ms to 5.4 ms of real time
     expect(early).toEqual([]);
   });
   it('cancels a pending timer', async () => {
@@ -90,20 +87,24 @@ describe('ScaledClock', () => {
 
 describe('RealClock', () => {
   it('never fires a timer before performance.now() reaches its due time', async () => {
-    const c = new RealClock();
-    const early: number[] = [];
-    await Promise.all(
-      Array.from({ length: 20 }, (_, i) => {
-        const ms = 1 + (i % 4);
-        const due = c.now() + ms;
-        return new Promise<void>((resolve) =>
-          c.setTimeout(() => {
-            if (c.now() < due) early.push(due - c.now());
-            resolve();
-          }, ms),
-        );
-      }),
-    );
+    const early = await earlyFirings(new RealClock(), Array.from({ length: 20 }, (_, i) => 1 + (i % 4)));
     expect(early).toEqual([]);
   });
 });
+
+/** Arm one timer per delay; resolves with how early (ms of the clock) each one that fired before its due time was. */
+async function earlyFirings(c: Clock, delays: readonly number[]): Promise<number[]> {
+  const early: number[] = [];
+  await Promise.all(
+    delays.map((ms) => {
+      const due = c.now() + ms;
+      return new Promise<void>((resolve) =>
+        c.setTimeout(() => {
+          if (c.now() < due) early.push(due - c.now());
+          resolve();
+        }, ms),
+      );
+    }),
+  );
+  return early;
+}

@@ -166,6 +166,8 @@ export class VirtualClock implements Clock {
   private t: number;
   private seq = 0;
   private readonly heap = new TimerHeap();
+  /** Ids in the heap that have not fired; cancelling anything else (e.g. a timer that already fired) is a no-op. */
+  private readonly scheduled = new Set<number>();
   private readonly cancelled = new Set<number>();
   private readonly epochBase: number;
 
@@ -182,10 +184,11 @@ export class VirtualClock implements Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = nextTimerId++;
     this.heap.push({ id, at: this.t + Math.max(0, ms), seq: this.seq++, fn });
+    this.scheduled.add(id);
     return { id };
   }
   clearTimeout(handle: TimerHandle | undefined): void {
-    if (handle) this.cancelled.add(handle.id);
+    if (handle && this.scheduled.has(handle.id)) this.cancelled.add(handle.id);
   }
   /** Number of timers still scheduled (cancelled ones excluded lazily). */
   get pending(): number {
@@ -201,6 +204,7 @@ export class VirtualClock implements Clock {
     this.dropCancelledHead();
     const next = this.heap.pop();
     if (!next) return false;
+    this.scheduled.delete(next.id);
     if (next.at > this.t) this.t = next.at;
     next.fn();
     return true;
@@ -228,6 +232,7 @@ export class VirtualClock implements Clock {
       const head = this.heap.peek();
       if (!head || !this.cancelled.has(head.id)) return;
       this.heap.pop();
+      this.scheduled.delete(head.id);
       this.cancelled.delete(head.id);
     }
   }

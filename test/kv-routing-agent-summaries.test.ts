@@ -26,6 +26,7 @@ import { ControlPlaneTable, Gateway, loadGatewayConfig } from '../src/gateway/in
 import { StaticProvider, type ReplicaStatus } from '../src/providers/index.js';
 import { kvPrefixHashes } from '../src/router/index.js';
 import { metricValue, waitFor } from './helpers/wait.js';
+import { primeKvEvents } from './helpers/kv.js';
 
 const MODEL = 'chat-summaries';
 const CLUSTERS = ['eu', 'eu', 'us', 'us'] as const;
@@ -80,13 +81,10 @@ beforeAll(async () => {
   await gateway.kv.ready('sim');
   // ZMQ subscriptions join asynchronously: poke each engine until its events reach the gateway and its cluster's agent.
   const ids = table.route(MODEL)!.endpoints.map((e) => ({ id: e.id, url: e.url, cluster: e.labels.cluster! }));
-  for (const [i, e] of ids.entries()) {
-    const agent = agents[e.cluster === 'eu' ? 0 : 1]!;
-    await waitFor(async () => {
-      await fetch(`${e.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, prompt: `warm-up ${i} `.repeat(20), max_tokens: 1 }) });
-      return (gateway.kv.subscriberStats()[e.id]?.received ?? 0) > 0 && (agent.prefixes!.subscriberStats()[e.id]?.received ?? 0) > 0;
-    }, { timeoutMs: 20_000, what: `KV events from ${e.id} at the gateway and the ${e.cluster} agent` });
-  }
+  await primeKvEvents(ids, MODEL, (e) => (gateway.kv.subscriberStats()[e.id]?.received ?? 0) > 0 && (agents[e.cluster === 'eu' ? 0 : 1]!.prefixes!.subscriberStats()[e.id]?.received ?? 0) > 0, {
+    timeoutMs: 20_000,
+    what: (e) => `KV events from ${e.id} at the gateway and the ${e.cluster} agent`,
+  });
   await waitFor(() => table.prefixSummaryFeed?.summary('eu') && table.prefixSummaryFeed.summary('us'), { timeoutMs: 10_000, what: "both clusters' summaries at the gateway" });
 }, 60_000);
 

@@ -20,6 +20,7 @@ import { Gateway, loadGatewayConfig } from '../src/gateway/index.js';
 import { createLogger } from '../src/observability/index.js';
 import { kvPrefixHashes } from '../src/router/index.js';
 import { waitFor } from './helpers/wait.js';
+import { primeKvEvents } from './helpers/kv.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const bin = fileURLToPath(new URL('../bin/switchyard.js', import.meta.url));
@@ -80,15 +81,7 @@ beforeAll(async () => {
   client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   await gateway.kv.ready(TOKENIZER);
   // ZMQ subscriptions join asynchronously: one request straight to each engine until its events arrive.
-  for (const [i, e] of engines.entries()) {
-    await waitFor(
-      async () => {
-        await fetch(`${e.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, prompt: `warm-up ${i} `.repeat(20), max_tokens: 1 }) });
-        return (gateway.kv.subscriberStats()[`w${i}`]?.received ?? 0) > 0;
-      },
-      { timeoutMs: 15_000, what: `KV events from w${i}` },
-    );
-  }
+  await primeKvEvents(engines, MODEL, (_, i) => (gateway.kv.subscriberStats()[`w${i}`]?.received ?? 0) > 0, { timeoutMs: 15_000, what: (_, i) => `KV events from w${i}` });
 }, 2 * STARTUP_MS);
 
 afterAll(async () => {

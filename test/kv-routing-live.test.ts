@@ -16,6 +16,7 @@ import { SimWorker } from '../src/engines/index.js';
 import { Gateway, loadGatewayConfig } from '../src/gateway/index.js';
 import { kvPrefixHashes } from '../src/router/index.js';
 import { metricValue, waitFor } from './helpers/wait.js';
+import { primeKvEvents } from './helpers/kv.js';
 
 const MODEL = 'chat-sim';
 const SYSTEM = `You are the support assistant of a railway company. ${'Answer questions about timetables, tickets, delays, refunds, seat reservations, bicycles on trains and accessibility. '.repeat(6)}`;
@@ -42,15 +43,7 @@ beforeAll(async () => {
   await gateway.kv.ready('sim');
   // ZMQ subscriptions join asynchronously: one request straight to each engine, until every
   // subscriber has seen that engine's events.
-  for (const [i, w] of workers.entries()) {
-    await waitFor(
-      async () => {
-        await fetch(`${w.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, prompt: `warm-up ${i} `.repeat(20), max_tokens: 1 }) });
-        return (gateway.kv.subscriberStats()[`w${i}`]?.received ?? 0) > 0;
-      },
-      { timeoutMs: 10_000, what: `KV events from w${i}` },
-    );
-  }
+  await primeKvEvents(workers, MODEL, (_, i) => (gateway.kv.subscriberStats()[`w${i}`]?.received ?? 0) > 0, { timeoutMs: 10_000, what: (_, i) => `KV events from w${i}` });
 }, 30_000);
 
 afterAll(async () => {

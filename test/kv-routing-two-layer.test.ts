@@ -11,6 +11,7 @@ import { SimWorker } from '../src/engines/index.js';
 import { Gateway, loadGatewayConfig } from '../src/gateway/index.js';
 import { kvPrefixHashes } from '../src/router/index.js';
 import { waitFor } from './helpers/wait.js';
+import { primeKvEvents } from './helpers/kv.js';
 
 const MODEL = 'chat-2l';
 const CLUSTERS = ['eu', 'eu', 'us', 'us'];
@@ -29,12 +30,7 @@ beforeAll(async () => {
   gateway = await Gateway.start({ config });
   client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused', maxRetries: 0 });
   await gateway.kv.ready('sim');
-  for (const [i, w] of workers.entries()) {
-    await waitFor(async () => {
-      await fetch(`${w.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, prompt: `warm-up ${i} `.repeat(20), max_tokens: 1 }) });
-      return (gateway.kv.subscriberStats()[`${CLUSTERS[i]}-${i}`]?.received ?? 0) > 0;
-    }, { what: `KV events from worker ${i}` });
-  }
+  await primeKvEvents(workers, MODEL, (_, i) => (gateway.kv.subscriberStats()[`${CLUSTERS[i]}-${i}`]?.received ?? 0) > 0, { what: (_, i) => `KV events from worker ${i}` });
 }, 30_000);
 
 afterAll(async () => {

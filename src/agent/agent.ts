@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { ResourceFollower, type AnyResource, type FollowSource, type ResourceOf, type DeploymentResource, type FunctionResource, type Heartbeat, type NodeInventory } from '../api/index.js';
 import type { KvFeedSource } from '../kvevents/index.js';
-import { formatDuration, type Clock, type TimerHandle } from '../core/index.js';
+import { formatDuration, PeriodicTask, type Clock } from '../core/index.js';
 import type { Logger } from '../observability/index.js';
 import { nodeInventory, normalizeGpuType, type GpuDiscovery } from './gpus.js';
 import { PrefixReporter, type PrefixReporterOptions, type PrefixSummaryClient } from './prefix-reporter.js';
@@ -76,9 +76,7 @@ export class ClusterAgent {
   private readonly node: NodeInventory;
   private readonly probe: Probe;
   private readonly version: string;
-  private timer: TimerHandle | undefined;
-  private inflight: Promise<void> | undefined;
-  private running = false;
+  private readonly heartbeats: PeriodicTask;
   private registered = false;
   /** Failed heartbeats in the current outage (0 when the control plane is reachable). */
   private failures = 0;
@@ -99,6 +97,7 @@ export class ClusterAgent {
     this.node = nodeInventory(opts.gpus, opts.nodeName);
     this.probe = opts.probe ?? httpHealthProbe;
     this.version = opts.agentVersion ?? packageVersion();
+    this.heartbeats = new PeriodicTask(opts.clock, this.intervalMs, () => this.beat(), { onSkip: () => opts.logger.debug('previous heartbeat still in flight; skipping this tick') });
     const client = opts.client;
     if (opts.prefixSummaries !== false && client.putPrefixSummary) {
       const put = client.putPrefixSummary.bind(client);
@@ -147,34 +146,30 @@ export class ClusterAgent {
 
   /** Heartbeat now and every interval. Resolves when the first heartbeat attempt is over (it never rejects). */
   start(): Promise<void> {
-    if (this.running) return this.idle();
-    this.running = true;
+    if (this.heartbeats.isRunning) return this.idle();
     this.follower?.start();
-    this.tick();
+    this.heartbeats.start();
     this.prefixes?.start();
     return this.idle();
   }
 
   /** Stop the timer and wait for an in-flight heartbeat. */
   async stop(): Promise<void> {
-    this.running = false;
-    this.opts.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.idle();
+    await this.heartbeats.stop();
     await this.follower?.stop();
     await this.prefixes?.stop();
   }
 
   /** Resolves when no heartbeat is in flight. */
-  async idle(): Promise<void> {
-    while (this.inflight) await this.inflight;
+  idle(): Promise<void> {
+    return this.heartbeats.idle();
   }
 
   /** Build the heartbeat this agent would send now (exposed for tests and debugging). */
   async buildHeartbeat(): Promise<Heartbeat & { intervalMs: number }> {
-    const { deployments, functions } = await this.fetchResources();
+    const { deployments, functions, listed } = await this.fetchResources();
     const ours = deployments.filter((d) => d.spec.cluster === this.cluster);
-    this.prefixes?.sync(kvSourcesOf(ours));
+    if (listed) this.prefixes?.sync(kvSourcesOf(ours)); // followed Deployments sync on every change (resync)
     const inUse = gpusInUse(ours, functions);
     const node: NodeInventory = { ...this.node, gpus: this.node.gpus.map((g) => ({ ...g, inUse: Math.min(g.count, inUse.get(g.type) ?? 0) })) };
     const urls = [...new Set(ours.flatMap((d) => (d.status?.replicas ?? []).filter((r) => r.endpoint && r.state !== 'stopped').map((r) => r.endpoint!)))];
@@ -185,18 +180,6 @@ export class ClusterAgent {
       }),
     );
     return { agentVersion: this.version, nodes: [node], endpoints, simulated: this.opts.gpus.simulated, intervalMs: this.intervalMs };
-  }
-
-  private tick(): void {
-    if (!this.running) return;
-    this.timer = this.opts.clock.setTimeout(() => this.tick(), this.intervalMs);
-    if (this.inflight) {
-      this.opts.logger.debug('previous heartbeat still in flight; skipping this tick');
-      return;
-    }
-    this.inflight = this.beat().finally(() => {
-      this.inflight = undefined;
-    });
   }
 
   private async beat(): Promise<void> {
@@ -244,8 +227,8 @@ export class ClusterAgent {
    * Deployments (and Functions, for GPU counts): what the watch stream delivered once it is in
    * sync, else a listing; a failed listing leaves them empty and is logged after a heartbeat got through.
    */
-  private async fetchResources(): Promise<{ deployments: DeploymentResource[]; functions: FunctionResource[] }> {
-    if (this.follower?.connected) return { deployments: [...this.held.Deployment.values()], functions: [...this.held.Function.values()] };
+  private async fetchResources(): Promise<{ deployments: DeploymentResource[]; functions: FunctionResource[]; listed: boolean }> {
+    if (this.follower?.connected) return { deployments: [...this.held.Deployment.values()], functions: [...this.held.Function.values()], listed: false };
     const [deps, fns] = await Promise.allSettled([this.opts.client.list('Deployment'), this.opts.client.list('Function')]);
     this.listProblem = deps.status === 'rejected' ? errorText(deps.reason) : '';
     if (!this.listProblem && this.listProblemLogged) {
@@ -255,6 +238,7 @@ export class ClusterAgent {
     return {
       deployments: deps.status === 'fulfilled' ? deps.value.items.filter((r) => r.kind === 'Deployment') : [],
       functions: fns.status === 'fulfilled' ? fns.value.items.filter((r) => r.kind === 'Function') : [],
+      listed: true,
     };
   }
 }

@@ -11,7 +11,7 @@
  * logged once per outage. Engines' token ids are hashed by the index (no tokenizer needed).
  */
 import { PREFIX_SUMMARY_MAX_BYTES, type PrefixSummaryPut } from '../api/index.js';
-import type { Clock, TimerHandle } from '../core/index.js';
+import { PeriodicTask, type Clock } from '../core/index.js';
 import { KvEventFeeds, type KvFeedSource, type KvFeedStats } from '../kvevents/index.js';
 import type { Logger } from '../observability/index.js';
 import { applyKvEventBatch, KvBlockIndex, PrefixSummary } from '../router/index.js';
@@ -53,9 +53,7 @@ export class PrefixReporter {
   /** The last PUT that the control plane accepted (base64 + backends), and when. */
   private sentKey = '';
   private sentAt = -Infinity;
-  private timer: TimerHandle | undefined;
-  private inflight: Promise<void> | undefined;
-  private running = false;
+  private readonly ticker: PeriodicTask;
   private failures = 0;
   /** Summaries the control plane accepted. */
   sent = 0;
@@ -65,6 +63,7 @@ export class PrefixReporter {
     this.refreshMs = opts.refreshMs ?? DEFAULT_PREFIX_SUMMARY_REFRESH_MS;
     if (!(this.intervalMs > 0) || !(this.refreshMs > 0)) throw new RangeError(`prefix summary intervals must be > 0 (interval ${this.intervalMs}, refresh ${this.refreshMs})`);
     this.maxBytes = opts.maxBytes ?? PREFIX_SUMMARY_MAX_BYTES;
+    this.ticker = new PeriodicTask(opts.clock, this.intervalMs, () => this.report());
     this.index = new KvBlockIndex({ blockSize: opts.blockSize ?? 16, ...(opts.maxBlocksPerBackend !== undefined ? { maxBlocksPerBackend: opts.maxBlocksPerBackend } : {}) });
     const changed = (): void => void (this.dirty = true);
     this.feeds = new KvEventFeeds({
@@ -110,22 +109,17 @@ export class PrefixReporter {
 
   /** Report now and every interval. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.tick();
+    this.ticker.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.opts.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.idle();
+    await this.ticker.stop();
     await this.feeds.close();
   }
 
   /** Resolves when no report is in flight. */
-  async idle(): Promise<void> {
-    while (this.inflight) await this.inflight;
+  idle(): Promise<void> {
+    return this.ticker.idle();
   }
 
   /** Build the summary if anything changed, and send it when new or due for a re-send. Never rejects. */
@@ -157,14 +151,5 @@ export class PrefixReporter {
     this.sentKey = key;
     this.sentAt = now;
     this.sent++;
-  }
-
-  private tick(): void {
-    if (!this.running) return;
-    this.timer = this.opts.clock.setTimeout(() => this.tick(), this.intervalMs);
-    if (this.inflight) return;
-    this.inflight = this.report().finally(() => {
-      this.inflight = undefined;
-    });
   }
 }

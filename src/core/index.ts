@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './clock.js';
+export * from './periodic.js';
 export * from './duration.js';
 export * from './ids.js';
 export * from './rng.js';

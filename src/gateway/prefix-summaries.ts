@@ -8,7 +8,7 @@
  * The two-layer router reads it as ClusterPrefixSummaries: `summary(cluster)`.
  */
 import type { PrefixSummaryItem, PrefixSummaryList } from '../api/index.js';
-import { RealClock, type Clock, type TimerHandle } from '../core/index.js';
+import { PeriodicTask, RealClock, type Clock } from '../core/index.js';
 import type { Logger } from '../observability/index.js';
 import { PrefixSummary, type ClusterPrefixSummaries } from '../router/index.js';
 
@@ -38,18 +38,15 @@ export class PrefixSummaryFeed implements ClusterPrefixSummaries {
   readonly intervalMs: number;
   private byCluster = new Map<string, Held>();
   private etag: string | undefined;
-  private readonly clock: Clock;
-  private timer: TimerHandle | undefined;
-  private inflight: Promise<boolean> | undefined;
+  private readonly ticker: PeriodicTask;
   private readonly abort = new AbortController();
-  private running = false;
   private failing = false;
   /** Successful polls that brought a new set. */
   updates = 0;
 
   constructor(private readonly o: PrefixSummaryFeedOptions) {
     this.intervalMs = o.intervalMs ?? DEFAULT_PREFIX_SUMMARY_POLL_MS;
-    this.clock = o.clock ?? new RealClock();
+    this.ticker = new PeriodicTask(o.clock ?? new RealClock(), this.intervalMs, () => this.poll(), { mode: 'delay' });
   }
 
   summary(cluster: string): PrefixSummary | undefined {
@@ -62,16 +59,12 @@ export class PrefixSummaryFeed implements ClusterPrefixSummaries {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.tick();
+    this.ticker.start();
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    this.clock.clearTimeout(this.timer);
     this.abort.abort();
-    await this.inflight;
+    await this.ticker.stop();
   }
 
   /** Fetch once. Resolves true when the set changed; never rejects. */
@@ -105,13 +98,5 @@ export class PrefixSummaryFeed implements ClusterPrefixSummaries {
     this.etag = got.etag || undefined;
     this.updates++;
     return true;
-  }
-
-  private tick(): void {
-    if (!this.running) return;
-    this.inflight = this.poll().finally(() => {
-      this.inflight = undefined;
-      if (this.running) this.timer = this.clock.setTimeout(() => this.tick(), this.intervalMs);
-    });
   }
 }

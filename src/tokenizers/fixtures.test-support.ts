@@ -1,19 +1,14 @@
 /** Test support: the committed model-tokenizer fixture, a PRNG, and random text that stresses tokenizers. */
 import { fileURLToPath } from 'node:url';
+import { Rng } from '../core/index.js';
 
 /** A small byte-level BPE model (scripts/make-tokenizer-fixture.ts): Llama-3-style specials and chat template. */
 export const FIXTURE = fileURLToPath(new URL('../../test/fixtures/tokenizers/tiny-llama3', import.meta.url));
 
-/** A small deterministic PRNG (mulberry32). */
+/** A seeded uniform [0, 1) stream (core's Rng). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Rng(seed);
+  return () => g.next();
 }
 
 const PIECES = [

@@ -3,6 +3,7 @@ import { ChatTemplate } from './chat-template.js';
 import { encode } from 'gpt-tokenizer/encoding/cl100k_base';
 import { MAX_BPE_RUN } from './cl100k.js';
 import { loadSimTokenizer, PromptTokenizer } from './index.js';
+import { rng } from './fixtures.test-support.js';
 
 const simTokenizer = await loadSimTokenizer();
 
@@ -62,18 +63,6 @@ describe('ChatTemplate', () => {
     expect(() => new ChatTemplate('{% for %}')).toThrow(/chat template does not parse/);
   });
 });
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = ['hello', ' world', '\n', '\n\n', ' ', '  ', '<|im_end|>', '<', '>', '|', '123', '4567', "'s", 'ünïcødé', '😀', '\t', 'a.b', '.', '?!', '\r\n', 'Mixed CASE', ' <|im_start|>user\n', '```js\nx=1\n```'];
 
